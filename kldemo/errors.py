@@ -1,0 +1,54 @@
+"""Errors a user can act on: each names the file, the place in it, and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem in one file, printed as ``FILE:LINE:COL: error: PATH: MESSAGE``.
+
+    ``line`` and ``column`` are 1-based, or None where the problem has no place in the
+    text (a file that is too large, say); ``path`` is where in the document, such as
+    ``keyframes[2].q.std``, or empty for the document as a whole.
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        what = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{where}: error: {what}"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used, with every problem found in it."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(diagnostics, key=_reading_order)
+        super().__init__("\n".join(map(str, self.diagnostics)))
+
+    @classmethod
+    def single(cls, file: str | Path, message: str, line: int | None = None,
+               column: int | None = None, path: str = "") -> ConfigError:
+        return cls([Diagnostic(str(file), line, column, path, message)])
+
+
+def _reading_order(d: Diagnostic) -> tuple[int, int, str]:
+    return (d.line or 0, d.column or 0, d.path)
+
+
+class RenderError(Exception):
+    """A render that failed for a reason other than the config (exit status 1)."""
+
+
+class UsageError(Exception):
+    """Options that cannot work together, found before anything is rendered (exit 2)."""

@@ -1,0 +1,152 @@
+"""``kldemo kl``: the divergences at chosen times, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
+
+from kldemo.errors import UsageError
+from kldemo.timeline import Mixture, Timeline
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kldemo.config import LoadedConfig
+
+MAX_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The divergences at times ``t``; parameters as arrays with a leading time axis."""
+
+    t: np.ndarray
+    keyframe: np.ndarray
+    p: Mixture
+    q: Mixture
+    forward_kl: np.ndarray
+    reverse_kl: np.ndarray
+    duration: float
+
+
+def divergences(p: Mixture, q: Mixture) -> tuple[np.ndarray, np.ndarray]:
+    """Forward KL(p‖q) and reverse KL(q‖p) for every state, in one call each."""
+    from kldemo.core import forward_kl, reverse_kl
+
+    return forward_kl(tuple(p), tuple(q)), reverse_kl(tuple(p), tuple(q))
+
+
+def report_times(timeline: Timeline, at: Sequence[float] = (), every: float | None = None) -> np.ndarray:
+    """The times to report: those asked for, else t = 0 and the end of each transition."""
+    end = timeline.duration
+    for t in at:
+        if not (math.isfinite(t) and 0 <= t <= end):
+            raise UsageError(f"--at {t:g}: the video runs from 0 to {end:g} s")
+    times = list(at)
+    if every is not None:
+        if not (math.isfinite(every) and every > 0):
+            raise UsageError(f"--every {every:g}: must be a number of seconds > 0")
+        count = math.floor(end / every + 1e-9) + 1
+        if count > MAX_ROWS:
+            raise UsageError(f"--every {every:g} gives {count:,} rows; the limit is {MAX_ROWS:,}")
+        times.extend(np.arange(count) * every)
+    if not times:
+        times = [0.0, *timeline.transition_ends]
+    return np.unique(np.asarray(times, dtype=float))
+
+
+def kl_rows(config: LoadedConfig, at: Sequence[float] = (), every: float | None = None) -> Rows:
+    timeline = Timeline.from_config(config.model)
+    t = report_times(timeline, at, every)
+    states = timeline.state_at(t)
+    forward, reverse = divergences(states.p, states.q)
+    return Rows(t, timeline.keyframe_of(t), states.p, states.q, forward, reverse, timeline.duration)
+
+
+def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
+    if fmt == "json":
+        json.dump(_json(config, rows), out, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        _csv(out, rows)
+    else:
+        _table(out, config, rows)
+
+
+def _mixture_dict(m: Mixture, i: int) -> dict[str, list[float]]:
+    return {"weights": m.weights[i].tolist(), "means": m.means[i].tolist(), "stds": m.stds[i].tolist()}
+
+
+def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
+    return {
+        "config": str(config.path),
+        "duration": rows.duration,
+        "rows": [
+            {
+                "t": float(rows.t[i]),
+                "keyframe": int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else None,
+                "p": _mixture_dict(rows.p, i),
+                "q": _mixture_dict(rows.q, i),
+                "forward_kl": float(rows.forward_kl[i]),
+                "reverse_kl": float(rows.reverse_kl[i]),
+            }
+            for i in range(len(rows.t))
+        ],
+    }
+
+
+def _csv(out: TextIO, rows: Rows) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["t", "keyframe"]
+    for name, m in (("p", rows.p), ("q", rows.q)):
+        for param in ("weights", "means", "stds"):
+            columns += [f"{name}_{param[:-1]}{k}" for k in range(m.components)]
+    writer.writerow([*columns, "forward_kl", "reverse_kl"])
+    for i in range(len(rows.t)):
+        params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
+        keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
+        writer.writerow([repr(float(rows.t[i])), keyframe, *params,
+                         repr(float(rows.forward_kl[i])), repr(float(rows.reverse_kl[i]))])
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4e}"
+
+
+def _describe(m: Mixture, i: int) -> str:
+    def listed(values: np.ndarray) -> str:
+        inner = ", ".join(f"{v:.4g}" for v in values)
+        return inner if len(values) == 1 else f"[{inner}]"
+
+    text = f"μ={listed(m.means[i])} σ={listed(m.stds[i])}"
+    if m.components > 1 and not np.allclose(m.weights[i], 1 / m.components, rtol=0, atol=1e-12):
+        text = f"w={listed(m.weights[i])} " + text
+    return text
+
+
+def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
+    header = ["t (s)", "keyframe", "p", "q", "KL(p‖q)", "KL(q‖p)"]
+    body = [
+        [
+            f"{rows.t[i]:.3f}",
+            "start" if rows.keyframe[i] < 0 else str(int(rows.keyframe[i])),
+            _describe(rows.p, i),
+            _describe(rows.q, i),
+            _number(float(rows.forward_kl[i])),
+            _number(float(rows.reverse_kl[i])),
+        ]
+        for i in range(len(rows.t))
+    ]
+    widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
+    right = {0, 4, 5}
+    title = config.model.title or config.path.name
+    out.write(f"{title} ({rows.duration:g} s)\n")
+    for row in [header, *body]:
+        cells = [cell.rjust(w) if c in right else cell.ljust(w) for c, (cell, w) in
+                 enumerate(zip(row, widths, strict=True))]
+        out.write("  ".join(cells).rstrip() + "\n")

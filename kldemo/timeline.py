@@ -1,0 +1,243 @@
+"""The timeline: the state of p and q at any time t, as a pure function of t.
+
+Keyframe i is a transition of ``duration`` seconds followed by ``hold`` seconds of
+stillness. During the transition every parameter moves as
+``(1 - e) * start + e * end`` with ``e = easing(elapsed / duration)``; the state a
+transition ends in is that at ``e = easing(1)`` (the target itself for every easing that
+ends at 1). Nothing depends on the order in which times are asked for, so any frame can
+be rendered alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kldemo.easing import ease, easing_range
+
+if TYPE_CHECKING:
+    from kldemo.config import Config
+
+PARAMS = ("weights", "means", "stds")
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """Gaussian mixture parameters, arrays of shape (..., components)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+    @classmethod
+    def of(cls, params: dict[str, list[float]]) -> Mixture:
+        k = len(params["means"])
+        weights = params.get("weights") or [1.0 / k] * k
+        return cls(*(np.asarray(v, dtype=float) for v in (weights, params["means"], params["stds"])))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.weights, self.means, self.stds))
+
+    @property
+    def components(self) -> int:
+        return self.means.shape[-1]
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {name: np.asarray(v).tolist() for name, v in zip(PARAMS, self, strict=True)}
+
+    def changed(self, params: dict[str, list[float]]) -> Mixture:
+        """This mixture with the named parameters replaced."""
+        return Mixture(*(np.asarray(params[name], dtype=float) if name in params else v
+                         for name, v in zip(PARAMS, self, strict=True)))
+
+    def blend(self, other: Mixture, e: np.ndarray | float) -> Mixture:
+        """``(1 - e) * self + e * other``, with e broadcast over leading axes."""
+        e = np.asarray(e, dtype=float)[..., None]
+        return Mixture(*((1 - e) * a + e * b for a, b in zip(self, other, strict=True)))
+
+
+@dataclass(frozen=True)
+class States:
+    """p and q at many times: arrays with a leading time axis."""
+
+    t: np.ndarray
+    p: Mixture
+    q: Mixture
+    segment: np.ndarray  # the keyframe whose transition or hold holds t, from its start
+
+
+@dataclass(frozen=True)
+class Step:
+    """One keyframe, resolved: the full states it moves between, and its timing."""
+
+    start_p: Mixture
+    start_q: Mixture
+    target_p: Mixture
+    target_q: Mixture
+    duration: float
+    hold: float
+    easing: str
+    caption: str | None
+
+    @property
+    def end_p(self) -> Mixture:
+        return self.start_p.blend(self.target_p, float(ease(self.easing, 1.0)))
+
+    @property
+    def end_q(self) -> Mixture:
+        return self.start_q.blend(self.target_q, float(ease(self.easing, 1.0)))
+
+
+class Timeline:
+    """Every keyframe of a config resolved into full states, with their times."""
+
+    def __init__(self, p: Mixture, q: Mixture, steps: list[Step], still: float):
+        self.p, self.q, self.steps = p, q, steps
+        spans = [s.duration + s.hold for s in steps]
+        self.starts = np.concatenate([[0.0], np.cumsum(spans)])[:-1] if steps else np.zeros(0)
+        self.duration = float(np.sum(spans)) if steps else still
+
+    @classmethod
+    def from_config(cls, config: Config) -> Timeline:
+        p, q = Mixture.of(config.p.given()), Mixture.of(config.q.given())
+        steps = []
+        for frame in config.keyframes:
+            target_p = p.changed(frame.p.given()) if frame.p else p
+            target_q = q.changed(frame.q.given()) if frame.q else q
+            step = Step(
+                p, q, target_p, target_q,
+                duration=frame.duration if frame.duration is not None else config.defaults.duration,
+                hold=frame.hold if frame.hold is not None else config.defaults.hold,
+                easing=frame.easing or config.defaults.easing,
+                caption=frame.caption,
+            )
+            steps.append(step)
+            p, q = step.end_p, step.end_q
+        return cls(Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps, config.defaults.hold)
+
+    @property
+    def transition_ends(self) -> np.ndarray:
+        """The time at which each keyframe's transition ends (its hold begins)."""
+        return self.starts + np.array([s.duration for s in self.steps])
+
+    @property
+    def keyframe_ends(self) -> np.ndarray:
+        """The time at which each keyframe's hold ends."""
+        return self.starts + np.array([s.duration + s.hold for s in self.steps])
+
+    def frame_times(self, fps: float) -> np.ndarray:
+        """The time of every frame of a video at ``fps``: k / fps for k = 0, 1, ..."""
+        count = max(1, round(self.duration * fps))
+        return np.arange(count) / fps
+
+    def state_at(self, t: np.ndarray | float) -> States:
+        """p and q at times ``t`` (an array, or one time), vectorised over t."""
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        if not self.steps:
+            zeros = np.zeros(len(t), dtype=int)
+            return States(t, _repeat(self.p, len(t)), _repeat(self.q, len(t)), zeros - 1)
+        index = np.clip(np.searchsorted(self.starts, t, side="right") - 1, 0, len(self.steps) - 1)
+        durations = np.array([s.duration for s in self.steps])
+        alpha = np.clip((t - self.starts[index]) / durations[index], 0.0, 1.0)
+        e = np.empty_like(alpha)
+        names = np.array([s.easing for s in self.steps])[index]
+        for name in set(names):
+            e[names == name] = ease(name, alpha[names == name])
+        start_p, start_q, target_p, target_q = (
+            _stack([getattr(s, which) for s in self.steps])
+            for which in ("start_p", "start_q", "target_p", "target_q")
+        )
+        p = _take(start_p, index).blend(_take(target_p, index), e)
+        q = _take(start_q, index).blend(_take(target_q, index), e)
+        return States(t, p, q, index)
+
+    def keyframe_of(self, t: np.ndarray) -> np.ndarray:
+        """The keyframe that has moved the state at each t, or -1 at the initial state.
+
+        Keyframe i owns the half-open span (start_i, end of its hold]."""
+        return np.searchsorted(self.starts, np.asarray(t, dtype=float), side="left") - 1
+
+
+def _repeat(m: Mixture, n: int) -> Mixture:
+    return Mixture(*(np.broadcast_to(v, (n, v.shape[-1])).copy() for v in m))
+
+
+def _stack(ms: list[Mixture]) -> Mixture:
+    return Mixture(*(np.stack(vs) for vs in zip(*ms, strict=True)))
+
+
+def _take(m: Mixture, index: np.ndarray) -> Mixture:
+    return Mixture(*(v[index] for v in m))
+
+
+def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that span keyframes, as (path, message) pairs; empty when all hold.
+
+    A keyframe keeps the number of components; an easing that overshoots must not move a
+    std or weight out of its domain on the way; the video lasts at most an hour.
+    """
+    from kldemo.config import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD
+
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    counts = {"p": config.p.components(), "q": config.q.components()}
+    for i, frame in enumerate(config.keyframes):
+        for name in ("p", "q"):
+            change = getattr(frame, name)
+            if change is None:
+                continue
+            for key, values in change.given().items():
+                if len(values) != counts[name]:
+                    shown = key if key in change.model_fields_set else key[:-1]
+                    problems.append((
+                        ("keyframes", i, name, shown),
+                        f"{name} has {counts[name]} component(s); a keyframe cannot change that "
+                        f"(got {len(values)})" if shown == key else
+                        f"{shown} is shorthand for one Gaussian, but {name} has {counts[name]} "
+                        f"components: use {key}",
+                    ))
+    if problems:
+        return problems
+
+    timeline = Timeline.from_config(config)
+    for i, step in enumerate(timeline.steps):
+        low, high = easing_range(step.easing)
+        if 0 <= low and high <= 1:
+            continue  # the state stays between start and target, both checked already
+        for name in ("p", "q"):
+            start, target = getattr(step, f"start_{name}"), getattr(step, f"target_{name}")
+            for e in (low, high):
+                state = start.blend(target, e)
+                bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
+                if bad:
+                    problems.append((
+                        ("keyframes", i, "easing"),
+                        f"{step.easing!r} overshoots (to {e:.0%} of the way), which takes "
+                        f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
+                    ))
+                    break
+    if timeline.duration > MAX_SECONDS:
+        problems.append((
+            ("keyframes",) if config.keyframes else ("defaults", "hold"),
+            f"the video would last {timeline.duration:,.1f} s; the limit is one hour (3600 s)",
+        ))
+    if timeline.duration <= 0:
+        problems.append((
+            ("defaults", "hold"),
+            "with no keyframes the initial state is held for defaults.hold seconds, so it must be > 0",
+        ))
+    return problems
+
+
+def _out_of_domain(m: Mixture, min_std: float, max_std: float, max_mean: float) -> str | None:
+    if np.any(m.weights < 0):
+        return f"weights to {m.weights.min():.3g}, below 0"
+    if np.any(m.stds < min_std):
+        return f"stds to {m.stds.min():.3g}, below {min_std:g}"
+    if np.any(m.stds > max_std):
+        return f"stds to {m.stds.max():.3g}, above {max_std:g}"
+    if np.any(np.abs(m.means) > max_mean):
+        return f"means to {np.abs(m.means).max():.3g} in size, beyond {max_mean:g}"
+    return None

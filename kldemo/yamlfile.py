@@ -1,0 +1,226 @@
+"""Read a YAML file safely, keeping where every value came from.
+
+Plain data only (mappings, lists, strings, numbers, booleans, null): no object tags, no
+duplicate keys, a bound on size, nesting and alias expansion, so that a hostile file costs
+neither memory nor time. Every value's line and column is kept for error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kldemo.errors import ConfigError, Diagnostic
+
+MAX_BYTES = 1 << 20  # 1 MiB
+MAX_NODES = 200_000  # values after alias expansion; a 1,000-keyframe file has ~20,000
+MAX_DEPTH = 32
+
+Location = tuple[int, int]  # 1-based line and column
+DocPath = tuple[str | int, ...]
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """A safe loader that also reads ``1e-3`` as a number (YAML 1.1 wants ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+}
+
+
+@dataclass
+class YamlDocument:
+    """A parsed document and where each part of it came from."""
+
+    file: str
+    data: Any
+    values: dict[DocPath, Location] = field(default_factory=dict)
+    keys: dict[DocPath, Location] = field(default_factory=dict)
+    source: dict[DocPath, str] = field(default_factory=dict)  # scalars as written
+
+    def location(self, path: DocPath, *, key: bool = False) -> Location | None:
+        """The place of ``path`` (its key with ``key=True``), else of its nearest parent."""
+        if key and path in self.keys:
+            return self.keys[path]
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path)
+
+    def diagnostic(self, path: DocPath, message: str, *, key: bool = False) -> Diagnostic:
+        line, column = self.location(path, key=key) or (None, None)
+        return Diagnostic(self.file, line, column, format_path(path), message)
+
+
+def format_path(path: DocPath) -> str:
+    """``('keyframes', 2, 'q', 'std')`` -> ``'keyframes[2].q.std'``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def read_yaml(file: str | Path) -> YamlDocument:
+    """Parse ``file`` into plain data with source positions, or raise ConfigError."""
+    file = Path(file)
+    name = str(file)
+    try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError.single(
+                name, f"the file is {size / MAX_BYTES:.1f} MiB; kldemo reads files up to 1 MiB"
+            )
+        raw = file.read_bytes()
+    except IsADirectoryError:
+        raise ConfigError.single(name, "is a folder, not a YAML file") from None
+    except FileNotFoundError:
+        raise ConfigError.single(name, "no such file") from None
+    except PermissionError:
+        raise ConfigError.single(name, "cannot be read: permission denied") from None
+    except OSError as error:
+        raise ConfigError.single(name, f"cannot be read: {error.strerror}") from None
+    return parse_yaml(raw[: MAX_BYTES + 1], name)
+
+
+def parse_yaml(raw: bytes, name: str) -> YamlDocument:
+    """Parse the bytes of a YAML file; see :func:`read_yaml`."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError.single(name, "the file is over 1 MiB; kldemo reads files up to 1 MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = error.start - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError.single(
+            name,
+            f"byte 0x{raw[error.start]:02x} is not UTF-8: save the file as UTF-8",
+            line,
+            column,
+        ) from None
+
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(name, text, error) from None
+    except yaml.YAMLError as error:  # pragma: no cover - every parser error carries a mark
+        raise ConfigError.single(name, f"invalid YAML: {error}") from None
+
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise ConfigError.single(
+            name, "found a second YAML document (after '---'); put one config in each file",
+            mark.line + 1, mark.column + 1,
+        )
+    document = YamlDocument(name, None)
+    if not nodes or nodes[0] is None:
+        raise ConfigError.single(
+            name, "the file is empty: a config needs at least p and q (`kldemo init` writes one)"
+        )
+    builder = _Builder(document)
+    document.data = builder.build(nodes[0], (), 0)
+    if builder.diagnostics:
+        raise ConfigError(builder.diagnostics)
+    return document
+
+
+def _syntax_error(name: str, text: str, error: yaml.MarkedYAMLError) -> ConfigError:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    problem = error.problem or "invalid YAML"
+    if line is not None:
+        row = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+        indent = row[: len(row) - len(row.lstrip(" \t"))]
+        if "\t" in indent or "'\\t'" in problem:
+            tab = row.find("\t")
+            return ConfigError.single(
+                name, "a tab in the indentation: YAML indents with spaces only", line, tab + 1
+            )
+    context = f" {error.context}" if error.context else ""
+    hint = ""
+    if "mapping values are not allowed" in problem or "expected <block end>" in problem:
+        hint = "; check the indentation, and quote values that contain ': '"
+    elif "could not find expected ':'" in problem:
+        hint = "; each key needs a ':' after it"
+    return ConfigError.single(name, f"invalid YAML: {problem}{context}{hint}", line, column)
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+class _Builder:
+    """Turns a node graph into plain data, checking every rule of the safe subset."""
+
+    def __init__(self, document: YamlDocument):
+        self.document = document
+        self.constructor = _Loader("")
+        self.count = 0
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, node: yaml.Node, path: DocPath, message: str) -> None:
+        mark = node.start_mark
+        self.diagnostics.append(
+            Diagnostic(self.document.file, mark.line + 1, mark.column + 1, format_path(path), message)
+        )
+
+    def build(self, node: yaml.Node, path: DocPath, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            if self.count == MAX_NODES + 1:
+                self.error(node, path, f"more than {MAX_NODES:,} values (an alias bomb?)")
+            return None
+        if depth > MAX_DEPTH:
+            self.error(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        mark = node.start_mark
+        self.document.values[path] = (mark.line + 1, mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self.error(
+                node, path,
+                f"the tag {_short_tag(node.tag)} is not allowed: kldemo reads plain YAML "
+                "(mappings, lists, numbers, strings, booleans)",
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        self.document.source[path] = node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            self.error(node, path, f"cannot read {node.value!r}: {getattr(error, 'problem', error)}")
+            return None
+
+    def mapping(self, node: yaml.MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, path, "merge keys ('<<') are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
+                self.error(key_node, path, f"keys must be names, not {shown!r}")
+                continue
+            key = key_node.value
+            child = (*path, key)
+            if key in result:
+                first = self.document.keys[child]
+                self.error(key_node, child, f"duplicate key {key!r} (first given on line {first[0]})")
+                continue
+            self.document.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, child, depth + 1)
+        return result
