@@ -1,0 +1,36 @@
+"""The manim side of kldemo: the scene and its reusable mobjects.
+
+``scenes.plan`` is free of manim; everything else is imported lazily, so that importing
+the plan does not import manim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .plan import FrameStates, ScenePlan
+
+_LAZY = {
+    "KLScene": "kl_scene",
+    "Theme": "kl_scene",
+    "DARK": "kl_scene",
+    "LIGHT": "kl_scene",
+    "DensityAxes": "mobjects",
+    "DensityCurve": "mobjects",
+    "DivergenceBar": "mobjects",
+    "GlyphNumber": "mobjects",
+    "GlyphSet": "mobjects",
+    "sample_density": "mobjects",
+    "format_nats": "mobjects",
+}
+
+__all__ = ["FrameStates", "ScenePlan", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,135 @@
+"""Encoding frames to video segments and joining segments, with PyAV.
+
+Segments are encoded with identical settings so that the final video is a stream copy
+of them, never re-encoded (GIF excepted: it is palettised from the joined stream).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+FORMATS = ("mp4", "mov", "webm", "gif", "png")
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """Everything that decides the bytes of an encoded segment."""
+
+    width: int
+    height: int
+    fps: Fraction
+    container: str  # of the segments: mp4, mov or webm
+    codec: str
+    pixel_format: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def for_format(cls, fmt: str, width: int, height: int, fps: float, transparent: bool) -> VideoSettings:
+        rate = Fraction(fps).limit_denominator(1001)
+        if fmt == "webm":
+            return cls(width, height, rate, "webm", "libvpx-vp9",
+                       "yuva420p" if transparent else "yuv420p",
+                       (("crf", "32"), ("b", "0"), ("deadline", "realtime"), ("cpu-used", "8"),
+                        ("row-mt", "1")))
+        if transparent:  # mov: QuickTime Animation keeps the alpha channel
+            return cls(width, height, rate, "mov", "qtrle", "argb")
+        container = "mov" if fmt == "mov" else "mp4"
+        return cls(width, height, rate, container, "libx264", "yuv420p", (("crf", "23"),))
+
+    @property
+    def suffix(self) -> str:
+        return f".{self.container}"
+
+
+class SegmentEncoder:
+    """Writes RGBA frames (height, width, 4) into one segment file."""
+
+    def __init__(self, path: Path, settings: VideoSettings):
+        self.settings = settings
+        self.container = av.open(str(path), mode="w", format=settings.container)
+        self.stream = self.container.add_stream(settings.codec, rate=settings.fps,
+                                                options=dict(settings.options))
+        self.stream.width, self.stream.height = settings.width, settings.height
+        self.stream.pix_fmt = settings.pixel_format
+        self.pts = 0
+
+    def write(self, rgba: np.ndarray, repeat: int = 1) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba")
+        for _ in range(repeat):
+            frame.pts = self.pts
+            self.pts += 1
+            self.container.mux(self.stream.encode(frame))
+
+    def close(self) -> None:
+        self.container.mux(self.stream.encode())
+        self.container.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.container.close()
+
+
+def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings) -> None:
+    """Concatenate segment files into ``target`` by stream copy (GIF: palettised)."""
+    manifest = "".join(f"file 'file:{Path(s).resolve().as_posix()}'\n" for s in segments)
+    source = av.open(io.BytesIO(manifest.encode()), format="concat", options={"safe": "0"})
+    try:
+        stream = source.streams.video[0]
+        out_format = {"mp4": "mp4", "mov": "mov", "webm": "webm", "gif": "gif"}[fmt]
+        output = av.open(str(target), mode="w", format=out_format)
+        try:
+            if fmt == "gif":
+                _palettised_gif(source, stream, output, settings)
+            else:
+                copy = output.add_stream_from_template(template=stream)
+                if settings.pixel_format == "yuva420p":
+                    copy.pix_fmt = "yuva420p"
+                for packet in source.demux(stream):
+                    if packet.dts is None:  # the demuxer's flush packets
+                        continue
+                    packet.dts = None  # segments restart their clocks; let libav recompute
+                    packet.stream = copy
+                    output.mux(packet)
+        finally:
+            output.close()
+    finally:
+        source.close()
+
+
+def _palettised_gif(source, stream, output, settings: VideoSettings) -> None:
+    gif = output.add_stream("gif", rate=settings.fps)
+    gif.width, gif.height = settings.width, settings.height
+    gif.pix_fmt = "rgb8"
+    graph = av.filter.Graph()
+    buffer = graph.add_buffer(template=stream)
+    split = graph.add("split")
+    palette = graph.add("palettegen", "stats_mode=diff")
+    use = graph.add("paletteuse", "dither=bayer:bayer_scale=5:diff_mode=rectangle")
+    sink = graph.add("buffersink")
+    buffer.link_to(split)
+    split.link_to(palette, 0, 0)
+    split.link_to(use, 1, 0)
+    palette.link_to(use, 0, 1)
+    use.link_to(sink)
+    graph.configure()
+    for frame in source.decode(stream):
+        graph.push(frame)
+    graph.push(None)
+    written = 0
+    while True:
+        try:
+            frame = graph.pull()
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
+        frame.pts = written
+        frame.time_base = Fraction(1, 1) / settings.fps
+        written += 1
+        output.mux(gif.encode(frame))
+    output.mux(gif.encode())

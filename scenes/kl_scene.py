@@ -1,0 +1,364 @@
+"""The KL-divergence scene: p and q on axes, and a bar for each direction of KL.
+
+The scene draws frames of a :class:`~.plan.ScenePlan`; it knows nothing of YAML or of the
+timeline. Drive it frame by frame::
+
+    scene = KLScene(plan)
+    scene.build()
+    for i in range(len(plan.frames)):
+        pixels = scene.capture(i)          # show(i), then draw; an (H, W, 4) uint8 array
+
+or call :meth:`KLScene.show` and draw with the renderer yourself. Each frame is a pure
+function of its index: :meth:`show` sets every changing mobject from the plan alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from manim import BOLD, DOWN, LEFT, RIGHT, UP, ManimColor, Mobject, Scene, VGroup, config
+
+from .mobjects import (
+    DensityAxes,
+    DensityCurve,
+    DivergenceBar,
+    GlyphSet,
+    _spaced_step,
+    curve_name_label,
+    density,
+    divergence_label,
+    fit_text,
+    format_tick,
+    sample_density,
+    tick_values,
+)
+from .plan import ScenePlan
+
+__all__ = ["DARK", "LIGHT", "KLScene", "Theme"]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of everything but p and q (those come from the plan)."""
+
+    background: str
+    text: str
+    muted: str
+    axis: str
+    track: str
+    bar: str
+    area_opacity: float
+
+
+DARK = Theme(
+    background="#0F0F14",
+    text="#ECECF1",
+    muted="#B9B9C3",
+    axis="#8C8C98",
+    track="#454552",
+    bar="#FF9A3C",
+    area_opacity=0.16,
+)
+LIGHT = Theme(
+    background="#FFFFFF",
+    text="#1B1B22",
+    muted="#3F3F4A",
+    axis="#5C5C68",
+    track="#B4B4C0",
+    bar="#E8710A",
+    area_opacity=0.14,
+)
+
+_CHUNK = 240  # frames sampled per numpy batch
+
+
+@dataclass
+class _Chunk:
+    start: int
+    p_xs: np.ndarray
+    p_ys: np.ndarray
+    q_xs: np.ndarray
+    q_ys: np.ndarray
+    p_peak: np.ndarray  # (frames, 2): x, y of the point the name label follows
+    q_peak: np.ndarray
+
+
+class KLScene(Scene):
+    """p and q as density curves with their names, and bars for KL(p‖q) and KL(q‖p).
+
+    Parameters
+    ----------
+    plan
+        Every frame's state, the view and the style.
+    **kwargs
+        Passed to :class:`manim.Scene`.
+    """
+
+    def __init__(self, plan: ScenePlan, **kwargs):
+        self.plan = plan
+        self.theme = LIGHT if plan.theme == "light" else DARK
+        self._built = False
+        self._chunk: _Chunk | None = None
+        self._captions: dict[int, Mobject] = {}
+        self._static_image: np.ndarray | None = None
+        super().__init__(**kwargs)
+
+    # ------------------------------------------------------------------ manim entry
+
+    def construct(self) -> None:
+        self.build()
+        self.show(0)
+
+    # ------------------------------------------------------------------ building
+
+    def build(self) -> None:
+        """Create every mobject, lay them out for the current frame size, and add them."""
+        if self._built:
+            return
+        plan, theme = self.plan, self.theme
+        self.renderer.camera.background_color = ManimColor(theme.background)
+
+        width, height = config.frame_width, config.frame_height
+        s = min(height, width / 1.5) / 8  # 1 at 16:9; smaller for narrower frames
+        self.unit = s
+        margin = 0.3 * s
+        left, right = -width / 2 + margin, width / 2 - margin
+        top, bottom = height / 2 - margin, -height / 2 + margin
+
+        if plan.labels == "tex":
+            self.glyphs = GlyphSet.from_tex()
+        else:
+            self.glyphs = GlyphSet.from_text()
+
+        # Title, then the caption band: both take their room from the content area.
+        self.title = None
+        if plan.title:
+            self.title = fit_text(
+                plan.title, right - left, 0.9 * s, 38 * s, theme.text, weight=BOLD
+            )
+            self.title.move_to([0, top - self.title.height / 2, 0])
+            top -= self.title.height + 0.3 * s
+        self._caption_box = None
+        if plan.captions:
+            band = 0.65 * s
+            self._caption_box = (right - left, band, bottom + band / 2)
+            bottom += band + 0.25 * s
+
+        # The bars' panel on the right: as wide as the two labels need, within limits.
+        colors = {"p": plan.p_color, "q": plan.q_color}
+        label_size = 32 * s
+        fwd_label = divergence_label("p", "q", colors, plan.labels, label_size, theme.text)
+        rev_label = divergence_label("q", "p", colors, plan.labels, label_size, theme.text)
+        col_gap = 0.3 * s
+        pitch = max(fwd_label.width, rev_label.width) + col_gap
+        max_panel = 0.36 * (right - left)
+        if 2 * pitch > max_panel:
+            shrink = max_panel / (2 * pitch)
+            fwd_label.scale(shrink)
+            rev_label.scale(shrink)
+            pitch *= shrink
+        panel_width = 2 * pitch
+        label_h = max(fwd_label.height, rev_label.height)
+        label_gap = 0.2 * s
+
+        digit = 0.3 * s
+        digit = min(digit, 0.92 * pitch / self.glyphs.width("1.23e+04"))
+        number_room = digit * (1 + 3 * 0.35 + 0.8) + 0.1 * s  # number, gaps, chevron
+
+        # The axes: what is left on the left, less room for tick labels.
+        tick_digit = 0.2 * s
+        tick_room = tick_digit * (0.6 + 0.6 + 1.0) + 0.05 * s
+        bottom_room = max(tick_room, label_gap + label_h + 0.1 + 0.05 * s)
+        plot_top = top - 0.6 * tick_digit  # room for half the top y label
+        plot_bottom = bottom + bottom_room
+        plot_height = plot_top - plot_bottom
+        (x0, x1), (y0, y1) = plan.x_range, plan.y_range
+        y_step = _spaced_step(y0, y1, plot_height, self.glyphs, tick_digit, horizontal=False)
+        y_label_w = max(
+            self.glyphs.width(format_tick(y, y_step)) for y in tick_values(y0, y1, y_step)
+        ) * tick_digit
+        axes_left = left + y_label_w + tick_digit * 1.2
+        axes_right = right - panel_width - 0.45 * s
+        room = axes_right - axes_left
+        plot_width = room
+        axes = None
+        for _ in range(3):
+            axes = DensityAxes(
+                plan.x_range, plan.y_range, plot_width, plot_height, glyphs=self.glyphs,
+                digit_height=tick_digit, color=theme.axis, label_color=theme.muted,
+                stroke_width=2.5, y_step=y_step,
+            )  # fmt: skip
+            # The last x label may stick out past the plot's right end: make room for it.
+            overflow = axes.x_labels.get_right()[0] - room if len(axes.x_labels) else 0.0
+            if overflow <= 1e-9:
+                break
+            plot_width -= overflow
+        self.axes = axes
+        axes.shift(np.array([axes_left, plot_bottom, 0]) - axes._lo.points[0])
+
+        # Curves and their names.
+        stroke = 4.5 if plan.theme == "dark" else 5.0
+        self.p_curve = DensityCurve(axes, plan.p_color, stroke, theme.area_opacity)
+        self.q_curve = DensityCurve(axes, plan.q_color, stroke, theme.area_opacity)
+        self.p_name = curve_name_label("p", plan.p_color, plan.labels, 44 * s)
+        self.q_name = curve_name_label("q", plan.q_color, plan.labels, 44 * s)
+
+        # The bars, their bottoms on the x-axis line.
+        _, _, plot_right, _ = axes.plot_box()
+        axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1]
+        track_h = top - number_room - axis_y
+        track_w = min(0.7 * s, 0.45 * pitch)
+        bars = []
+        for label in (fwd_label, rev_label):
+            bars.append(
+                DivergenceBar(
+                    label, plan.bar_max, self.glyphs, height=track_h, width=track_w,
+                    color=theme.bar, track_color=theme.track, text_color=theme.text,
+                    digit_height=digit,
+                )  # fmt: skip
+            )
+        self.forward_bar, self.reverse_bar = bars
+        panel_centre = right - panel_width / 2
+        for k, bar in enumerate(bars):
+            centre_x = panel_centre + (k - 0.5) * pitch
+            bar.shift(np.array([centre_x, axis_y, 0]) - bar.track.get_bottom())
+
+        self.caption_slot = VGroup()
+        self.add(axes, self.p_curve, self.q_curve, self.p_name, self.q_name, *bars)
+        if self.title is not None:
+            self.add(self.title)
+        self.add(self.caption_slot)
+        self._built = True
+
+    # ------------------------------------------------------------------ frames
+
+    @property
+    def static_mobjects_list(self) -> list[Mobject]:
+        """What :meth:`show` never changes (drawn once by :meth:`capture`)."""
+        static = [self.axes]
+        for bar in (self.forward_bar, self.reverse_bar):
+            static += [bar.track, bar.label]
+        if self.title is not None:
+            static.append(self.title)
+        return static
+
+    @property
+    def dynamic_mobjects(self) -> list[Mobject]:
+        """What :meth:`show` changes, in drawing order (above the static ones)."""
+        dynamic = [self.p_curve, self.q_curve, self.p_name, self.q_name]
+        for bar in (self.forward_bar, self.reverse_bar):
+            dynamic += [bar.fill, bar.overflow_mark, bar.number]
+        dynamic.append(self.caption_slot)
+        return dynamic
+
+    def show(self, i: int) -> None:
+        """Set every mobject to frame ``i`` of the plan, in place."""
+        if not self._built:
+            self.build()
+        frames = self.plan.frames
+        n = len(frames)
+        if not -n <= i < n:
+            raise IndexError(f"frame {i} out of range (the plan has {n} frames)")
+        i = int(i) % n
+        chunk = self._chunk_of(i)
+        j = i - chunk.start
+        self.p_curve.set_data(chunk.p_xs[j], chunk.p_ys[j])
+        self.q_curve.set_data(chunk.q_xs[j], chunk.q_ys[j])
+        self._place_names(chunk.p_peak[j], chunk.q_peak[j])
+        self.forward_bar.set_value(frames.forward_kl[i])
+        self.reverse_bar.set_value(frames.reverse_kl[i])
+        self._show_caption(int(frames.caption[i]))
+
+    def capture(self, i: int) -> np.ndarray:
+        """Frame ``i`` as pixels (an ``(H, W, 4)`` uint8 array), drawing only what moves.
+
+        The static mobjects are drawn once into a background image kept by the scene.
+        """
+        self.show(i)
+        renderer = self.renderer
+        if self._static_image is None:
+            renderer.update_frame(self, mobjects=self.static_mobjects_list)
+            self._static_image = renderer.get_frame()
+        renderer.static_image = self._static_image
+        renderer.update_frame(self, mobjects=self.dynamic_mobjects)
+        return renderer.get_frame()
+
+    def _chunk_of(self, i: int) -> _Chunk:
+        if self._chunk is not None and 0 <= i - self._chunk.start < len(self._chunk.p_xs):
+            return self._chunk
+        start = i - i % _CHUNK
+        f = self.plan.frames.take(slice(start, start + _CHUNK))
+        x_range = self.plan.x_range
+        p_xs, p_ys = sample_density(f.p_weights, f.p_means, f.p_stds, x_range)
+        q_xs, q_ys = sample_density(f.q_weights, f.q_means, f.q_stds, x_range)
+        self._chunk = _Chunk(
+            start, p_xs, p_ys, q_xs, q_ys,
+            _label_anchor(f.p_weights, f.p_means, f.p_stds, x_range),
+            _label_anchor(f.q_weights, f.q_means, f.q_stds, x_range),
+        )  # fmt: skip
+        return self._chunk
+
+    def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray) -> None:
+        """Put each name just above the peak it follows, inside the plot, apart."""
+        left, bottom, right, top = self.axes.plot_box()
+        y_top = self.axes.y_range[1]
+        s = self.unit
+        buff, pad = 0.12 * s, 0.1 * s
+        boxes = []
+        for name, peak in ((self.p_name, p_peak), (self.q_name, q_peak)):
+            w, h = name.width, name.height
+            ax, ay = self.axes.c2p(peak[0], min(peak[1], y_top))[:2]
+            cx, cy = ax, ay + buff + h / 2
+            ymax = top - h / 2 - pad
+            if cy > ymax:
+                # Pressed against the top: slide beside the peak as it rises.
+                push = min(1.0, (cy - ymax) / (h / 2 + buff))
+                side = 1.0 if ax + w + 2 * buff < right else -1.0
+                cx += side * push * (w / 2 + 2 * buff)
+                cy = ymax
+            cy = max(cy, bottom + h / 2 + pad)
+            boxes.append([cx, cy, w, h])
+        (px, py, pw, ph), (qx, qy, qw, qh) = boxes
+        need_x = (pw + qw) / 2 + pad - abs(qx - px)
+        clear_y = (ph + qh) / 2 + pad - abs(qy - py)
+        if need_x > 0 and clear_y > 0:
+            # Overlapping: push apart sideways, fully once they overlap by a fifth in height.
+            amount = need_x * min(1.0, clear_y / (0.2 * max(ph, qh)))
+            side = 1.0 if qx >= px else -1.0  # q to the right of p on a tie
+            boxes[0][0] -= side * amount / 2
+            boxes[1][0] += side * amount / 2
+        for name, (cx, cy, w, h) in zip((self.p_name, self.q_name), boxes, strict=True):
+            lo, hi = left + w / 2 + pad, right - w / 2 - pad
+            cx = min(max(cx, lo), hi)
+            name.move_to([cx, cy, 0])
+
+    def _show_caption(self, index: int) -> None:
+        current = self.caption_slot.submobjects
+        if index < 0 or index >= len(self.plan.captions) or self._caption_box is None:
+            if current:
+                self.caption_slot.submobjects = []
+            return
+        mob = self._captions.get(index)
+        if mob is None:
+            max_w, max_h, centre_y = self._caption_box
+            mob = fit_text(
+                self.plan.captions[index], max_w, max_h, 30 * self.unit, self.theme.muted
+            )
+            mob.move_to([0, centre_y, 0])
+            self._captions[index] = mob
+        if current != [mob]:
+            self.caption_slot.submobjects = [mob]
+
+
+def _label_anchor(weights, means, stds, x_range) -> np.ndarray:
+    """Where each frame's name label goes: the tallest component's mean, on the curve.
+
+    "Tallest" by weight / std, the first on a tie, so that symmetric mixtures keep their
+    label on one mode instead of flickering between them. Shape (frames, 2).
+    """
+    k = np.argmax(weights / stds, axis=-1)
+    x = np.take_along_axis(means, k[:, None], axis=-1)
+    x = np.clip(x, x_range[0], x_range[1])
+    y = density(x, weights, means, stds)[:, 0]
+    return np.stack([x[:, 0], y], axis=-1)

@@ -1,0 +1,718 @@
+"""Reusable mobjects for scenes about KL divergence between 1-D Gaussian mixtures.
+
+Every piece here can be dropped into a manim scene of your own::
+
+    from kldemo.scenes.mobjects import DensityAxes, DensityCurve, DivergenceBar, sample_density
+
+    axes = DensityAxes((-1, 10), (0, 1), width=8, height=5)
+    curve = DensityCurve(axes, color="#58C4DD")
+    xs, ys = sample_density([0.5, 0.5], [2, 8], [0.75, 0.75], (-1, 10))
+    curve.set_data(xs, ys)
+
+The pieces are built for animation by frame: :meth:`DensityCurve.set_data`,
+:meth:`DivergenceBar.set_value` and :meth:`GlyphNumber.set_text` change points in place,
+with numpy, and create no mobjects. Labels come in two flavours: ``"text"`` (Pango, always
+available) and ``"tex"`` (``MathTex``; needs LaTeX, and is only touched when asked for).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from manim import (
+    DOWN,
+    ITALIC,
+    LEFT,
+    ORIGIN,
+    RIGHT,
+    UP,
+    LineJointType,
+    ManimColor,
+    MarkupText,
+    Mobject,
+    Rectangle,
+    Text,
+    VectorizedPoint,
+    VGroup,
+    VMobject,
+)
+
+try:
+    from kldemo.core import density
+except ImportError:  # TEMPORARY until kldemo.core lands
+    from scipy.special import logsumexp as _lse
+
+    def density(x, weights, means, stds):
+        x = np.asarray(x, dtype=float)[..., :, None]
+        w, m, s = (np.asarray(a, dtype=float)[..., None, :] for a in (weights, means, stds))
+        z = (x - m) / s
+        with np.errstate(divide="ignore"):
+            logc = np.log(w) - np.log(s) - 0.5 * np.log(2 * np.pi) - 0.5 * z * z
+        return np.exp(_lse(logc, axis=-1))
+
+LabelMode = Literal["tex", "text"]
+
+#: Pango families: plain text (titles, captions, numbers) in a sans, and the math-like
+#: labels (p, q, D_KL) in an italic serif, as LaTeX would set them. Generic names, so that
+#: Pango picks what the machine has.
+TEXT_FONT = "Sans"
+MATH_FONT = "Serif"
+
+__all__ = [
+    "DensityAxes",
+    "DensityCurve",
+    "DivergenceBar",
+    "GlyphNumber",
+    "GlyphSet",
+    "curve_name_label",
+    "divergence_label",
+    "fit_text",
+    "format_nats",
+    "format_tick",
+    "nice_step",
+    "sample_density",
+]
+
+# Where the per-component samples sit, in stds from the mean: dense at the mean (a narrow
+# spike keeps its peak), sparser in the tails. An odd count puts one sample on the mean.
+_SPIKE_OFFSETS = 8.0 * np.sinh(3.0 * np.linspace(-1.0, 1.0, 49)) / np.sinh(3.0)
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def sample_density(
+    weights: np.ndarray | Sequence[float],
+    means: np.ndarray | Sequence[float],
+    stds: np.ndarray | Sequence[float],
+    x_range: tuple[float, float],
+    n: int = 480,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample mixture densities on a grid that keeps narrow spikes, for many states at once.
+
+    The grid of each state is ``n`` uniform points over ``x_range`` plus 49 points around
+    every component (its mean and up to ±8 stds, dense near the mean), clipped to
+    ``x_range`` and sorted. A component of std 1e-3 therefore shows its full height
+    however coarse the uniform part is. Every state gets the same number of points, so
+    the whole batch is one numpy computation.
+
+    Parameters
+    ----------
+    weights, means, stds
+        Mixture parameters, shape ``(..., K)``; leading axes are states (frames).
+    x_range
+        ``(x_min, x_max)`` of the view.
+    n
+        Points of the uniform part of the grid.
+
+    Returns
+    -------
+    xs, ys
+        Arrays of shape ``(..., n + 49 K)``: sorted sample positions and the density there.
+    """
+    weights = np.asarray(weights, dtype=float)
+    means = np.asarray(means, dtype=float)
+    stds = np.asarray(stds, dtype=float)
+    x_min, x_max = float(x_range[0]), float(x_range[1])
+    lead = np.broadcast_shapes(weights.shape[:-1], means.shape[:-1], stds.shape[:-1])
+    uniform = np.broadcast_to(np.linspace(x_min, x_max, n), (*lead, n))
+    around = means[..., :, None] + stds[..., :, None] * _SPIKE_OFFSETS
+    around = np.broadcast_to(around, (*lead, *around.shape[-2:]))
+    around = around.reshape(*lead, -1)
+    xs = np.sort(np.clip(np.concatenate([uniform, around], axis=-1), x_min, x_max), axis=-1)
+    ys = density(xs, weights, means, stds)
+    return xs, ys
+
+
+# --------------------------------------------------------------------------- number text
+
+
+def format_nats(value: float) -> str:
+    """A divergence as a short, steady string: about 3 significant figures.
+
+    ``0.000`` for anything below 5e-4 (quadrature noise included), fixed decimals up to
+    9999, then scientific notation (``1.23e+04``). Minus signs are U+2212.
+
+    >>> [format_nats(v) for v in (0.0, 0.52713, 5.2713, 52.713, 527.13, 5271.3, 12345.6)]
+    ['0.000', '0.527', '5.27', '52.7', '527', '5271', '1.23e+04']
+    """
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    sign = "−" if value < 0 else ""
+    v = abs(value)
+    if v < 5e-4:
+        return "0.000"
+    if v < 0.9995:
+        s = f"{v:.3f}"
+    elif v < 9.995:
+        s = f"{v:.2f}"
+    elif v < 99.95:
+        s = f"{v:.1f}"
+    elif v < 9999.5:
+        s = f"{v:.0f}"
+    else:
+        s = f"{v:.2e}".replace("-", "−")
+    return sign + s
+
+
+def nice_step(span: float, max_ticks: int = 10, min_ticks: int = 4) -> float:
+    """The smallest 1-2-5 × 10^k step giving at most ``max_ticks`` ticks over ``span``.
+
+    >>> nice_step(11), nice_step(1.1), nice_step(0.004)
+    (2.0, 0.2, 0.0005)
+    """
+    if not span > 0 or not math.isfinite(span):
+        return 1.0
+    for step in _nice_steps(span / max_ticks):
+        if span / step <= max_ticks - 1 + 1e-9 or span / step < min_ticks:
+            return step
+    return span  # not reached
+
+
+def _nice_steps(start: float):
+    exponent = math.floor(math.log10(start))
+    while True:
+        for mantissa in (1, 2, 5):
+            step = float(f"{mantissa}e{exponent}")
+            if step >= start * (1 - 1e-9):
+                yield step
+        exponent += 1
+
+
+def tick_values(lo: float, hi: float, step: float) -> np.ndarray:
+    """Multiples of ``step`` within ``[lo, hi]`` (with a little tolerance)."""
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    return np.arange(first, last + 1) * step
+
+
+def format_tick(value: float, step: float) -> str:
+    """A tick label with as many decimals as the step needs; U+2212 for minus.
+
+    >>> format_tick(0.4, 0.2), format_tick(-2.0, 2.0), format_tick(0.0, 0.5)
+    ('0.4', '−2', '0')
+    """
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    s = f"{value:.{decimals}f}"
+    if float(s) == 0:
+        return "0"
+    return s.replace("-", "−")
+
+
+class GlyphSet:
+    """Outlines of a few characters, rendered once, to set numbers without new mobjects.
+
+    Each glyph is stored relative to a pen position on the baseline, in units of the
+    height of the digit "8", with its advance width; :class:`GlyphNumber` lays strings
+    out from them. Digits are tabular in the usual fonts, so numbers do not wobble.
+    """
+
+    CHARS = "0123456789.e+−∞na"
+
+    def __init__(self, outlines: dict[str, np.ndarray], advances: dict[str, float]):
+        self.outlines = outlines
+        self.advances = advances
+
+    @classmethod
+    def from_text(cls, font: str = TEXT_FONT, weight: str = "NORMAL") -> GlyphSet:
+        """Glyphs from Pango (``Text``) in ``font``; one ``Text`` call in all."""
+        chars = cls.CHARS
+        # "8c8d8...": every character between two 8s, which give its advance.
+        text = Text("8" + "8".join(chars) + "8", font=font, weight=weight, font_size=96)
+        glyphs = list(text.submobjects)
+        if len(glyphs) != 2 * len(chars) + 1:
+            raise RuntimeError(f"Pango gave {len(glyphs)} glyphs for {2 * len(chars) + 1}")
+        parts = [[glyphs[2 * i], [glyphs[2 * i + 1]], glyphs[2 * i + 2]] for i in range(len(chars))]
+        return cls._from_parts(chars, parts)
+
+    @classmethod
+    def from_tex(cls) -> GlyphSet:
+        """Glyphs from LaTeX (``MathTex``): needs a LaTeX installation."""
+        from manim import MathTex
+
+        tex_of = {".": ".", "e": r"\mathrm{e}", "+": "{+}", "−": "{-}", "∞": r"\infty",
+                  "n": r"\mathrm{n}", "a": r"\mathrm{a}"}  # fmt: skip
+        parts = []
+        for c in cls.CHARS:
+            mob = MathTex("8" + tex_of.get(c, c) + "8")
+            glyphs = sorted(mob.family_members_with_points(), key=lambda g: g.get_left()[0])
+            parts.append([glyphs[0], glyphs[1:-1], glyphs[-1]])
+        return cls._from_parts(cls.CHARS, parts)
+
+    @classmethod
+    def _from_parts(cls, chars: str, parts: list) -> GlyphSet:
+        eight = parts[0][0]
+        unit = eight.height
+        baseline = eight.get_bottom()[1]
+        # The advance of "8" itself: the distance between consecutive 8s around "8".
+        i8 = chars.index("8")
+        left8, _, right8 = parts[i8]
+        adv8 = (right8.get_left()[0] - left8.get_left()[0]) / 2
+        outlines, advances = {}, {}
+        for c, (first, middle, last) in zip(chars, parts, strict=True):
+            pen = first.get_left()[0] + adv8
+            points = np.concatenate([g.points for g in middle]) if middle else np.zeros((0, 3))
+            points = (points - np.array([pen, baseline, 0.0])) / unit
+            outlines[c] = points
+            advances[c] = (last.get_left()[0] - pen) / unit
+        return cls(outlines, advances)
+
+    def width(self, text: str) -> float:
+        """Width of ``text`` in digit heights."""
+        return sum(self.advances[c] for c in text)
+
+    def layout(self, text: str) -> np.ndarray:
+        """Outline points of ``text`` with the pen starting at 0, in digit heights."""
+        pieces, pen = [], 0.0
+        for c in text:
+            outline = self.outlines[c]
+            if len(outline):
+                pieces.append(outline + np.array([pen, 0.0, 0.0]))
+            pen += self.advances[c]
+        return np.concatenate(pieces) if pieces else np.zeros((0, 3))
+
+
+class GlyphNumber(VMobject):
+    """A short string of digits that can change every frame without new mobjects.
+
+    ``height`` is the height of a digit. The text is aligned on the anchor (its baseline
+    point) to the left, centre or right. Moving or scaling the mobject moves the anchor,
+    since the anchor is kept as two points among its submobjects.
+    """
+
+    def __init__(
+        self,
+        glyphs: GlyphSet,
+        text: str = "",
+        height: float = 0.25,
+        align: Literal["left", "center", "right"] = "center",
+        color: ManimColor | str = "#FFFFFF",
+        **kwargs,
+    ):
+        super().__init__(fill_color=color, fill_opacity=1.0, stroke_width=0, **kwargs)
+        self.glyphs = glyphs
+        self.align = align
+        # The anchor and a point one digit height to its right.
+        self._anchor = VectorizedPoint(ORIGIN)
+        self._unit = VectorizedPoint(height * RIGHT)
+        self.add(self._anchor, self._unit)
+        self.text = None
+        self.set_text(text)
+
+    def set_text(self, text: str) -> GlyphNumber:
+        """Show ``text`` (characters of the glyph set only), in place."""
+        if text == self.text:
+            return self
+        anchor = self._anchor.points[0]
+        unit = self._unit.points[0] - anchor
+        scale = float(np.hypot(unit[0], unit[1]))
+        width = self.glyphs.width(text)
+        start = {"left": 0.0, "center": -width / 2, "right": -width}[self.align]
+        points = self.glyphs.layout(text)
+        points[:, 0] += start
+        self.points = anchor + points * scale
+        self.text = text
+        return self
+
+    def text_width(self, text: str) -> float:
+        """Width ``text`` would have, in scene units at the current scale."""
+        unit = self._unit.points[0] - self._anchor.points[0]
+        return self.glyphs.width(text) * float(np.hypot(unit[0], unit[1]))
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _markup_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def divergence_label(
+    first: str,
+    second: str,
+    colors: dict[str, str],
+    labels: LabelMode = "text",
+    font_size: float = 32,
+    color: str = "#FFFFFF",
+) -> VMobject:
+    """``D_KL(first‖second)``, with the two names in their colours.
+
+    ``colors`` maps a name (``"p"``, ``"q"``) to its hex colour.
+    """
+    if labels == "tex":
+        from manim import MathTex
+
+        mob = MathTex(r"D_{\mathrm{KL}}(", first, r"\,\|\,", second, ")", font_size=font_size)
+        mob.set_color(color)
+        mob[1].set_color(colors[first])
+        mob[3].set_color(colors[second])
+        return mob
+    a, b = _markup_escape(first), _markup_escape(second)
+    markup = (
+        f'D<sub>KL</sub>(<span foreground="{colors[first]}"><i>{a}</i></span>'
+        f'<span font_size="small"> </span>‖<span font_size="small"> </span>'
+        f'<span foreground="{colors[second]}"><i>{b}</i></span>)'
+    )
+    return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+
+
+def curve_name_label(
+    name: str, color: str, labels: LabelMode = "text", font_size: float = 36
+) -> VMobject:
+    """The name of a curve (``p``, ``q``) as an italic label in its colour."""
+    if labels == "tex":
+        from manim import MathTex
+
+        return MathTex(name, font_size=font_size, color=color)
+    return Text(name, font=MATH_FONT, slant=ITALIC, font_size=font_size, color=color)
+
+
+def fit_text(
+    text: str,
+    max_width: float,
+    max_height: float,
+    font_size: float,
+    color: str,
+    weight: str = "NORMAL",
+    max_lines: int = 2,
+) -> Text:
+    """``text`` as a Pango ``Text`` no wider than ``max_width`` nor taller than ``max_height``.
+
+    Text too wide for one line is broken into up to ``max_lines`` balanced lines at spaces
+    when that keeps it larger, then scaled down to fit.
+    """
+    one = Text(text, font=TEXT_FONT, font_size=font_size, color=color, weight=weight)
+    best, best_scale = one, _fit_scale(one, max_width, max_height)
+    words = text.split()
+    if best_scale < 1 and len(words) > 1:
+        for lines in range(2, max_lines + 1):
+            wrapped = Text(
+                _balanced_lines(words, lines),
+                font=TEXT_FONT, font_size=font_size, color=color, weight=weight,
+            )  # fmt: skip
+            scale = _fit_scale(wrapped, max_width, max_height)
+            if scale > best_scale * 1.05:
+                best, best_scale = wrapped, scale
+    if best_scale < 1:
+        best.scale(best_scale)
+    return best
+
+
+def _fit_scale(mob: Mobject, max_width: float, max_height: float) -> float:
+    scale = 1.0
+    if mob.width > max_width:
+        scale = max_width / mob.width
+    if mob.height * scale > max_height:
+        scale = max_height / mob.height
+    return scale
+
+
+def _balanced_lines(words: list[str], lines: int) -> str:
+    """Words in ``lines`` lines of about equal length (greedy on a target length)."""
+    target = len(" ".join(words)) / lines
+    out, current = [], []
+    for word in words:
+        if current and len(" ".join([*current, word])) > target and len(out) < lines - 1:
+            out.append(" ".join(current))
+            current = []
+        current.append(word)
+    out.append(" ".join(current))
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- axes
+
+
+class DensityAxes(VGroup):
+    """Axes for densities: the y-axis on the left edge, the x-axis at y = 0 (or the bottom).
+
+    Ticks fall on multiples of a 1-2-5 step (chosen so that labels do not crowd), with
+    numbers drawn from a :class:`GlyphSet`. The plot rectangle spans ``width`` ×
+    ``height`` with its lower-left corner at the origin until moved.
+    :meth:`coords_to_point` is vectorised and stays right after moves and scales.
+    """
+
+    def __init__(
+        self,
+        x_range: Sequence[float],
+        y_range: Sequence[float],
+        width: float = 8.0,
+        height: float = 5.0,
+        glyphs: GlyphSet | None = None,
+        digit_height: float = 0.2,
+        color: str = "#A0A0AA",
+        label_color: str = "#D0D0D8",
+        stroke_width: float = 2.0,
+        x_step: float | None = None,
+        y_step: float | None = None,
+    ):
+        super().__init__()
+        x0, x1 = float(x_range[0]), float(x_range[1])
+        y0, y1 = float(y_range[0]), float(y_range[1])
+        glyphs = glyphs if glyphs is not None else GlyphSet.from_text()
+        self.glyphs = glyphs
+        self.digit_height = digit_height
+        x_step = x_step or _spaced_step(x0, x1, width, glyphs, digit_height, horizontal=True)
+        y_step = y_step or _spaced_step(y0, y1, height, glyphs, digit_height, horizontal=False)
+        self.x_range = (x0, x1, x_step)
+        self.y_range = (y0, y1, y_step)
+        self._lo = VectorizedPoint(ORIGIN)
+        self._hi = VectorizedPoint(np.array([width, height, 0.0]))
+        self.add(self._lo, self._hi)
+
+        x_axis_y = min(max(0.0, y0), y1)
+        tick = 0.6 * digit_height
+        buff = 0.6 * digit_height
+        self.x_axis = _line_mob(
+            [self.c2p(x0, x_axis_y), self.c2p(x1, x_axis_y)], color, stroke_width
+        )
+        self.y_axis = _line_mob([self.c2p(x0, y0), self.c2p(x0, y1)], color, stroke_width)
+        x_ticks = tick_values(x0, x1, x_step)
+        y_ticks = tick_values(y0, y1, y_step)
+        segments = []
+        for x in x_ticks:
+            base = self.c2p(x, x_axis_y)
+            segments.append((base, base + tick * DOWN))
+        for y in y_ticks:
+            base = self.c2p(x0, y)
+            segments.append((base, base + tick * LEFT))
+        self.ticks = _segments_mob(segments, color, stroke_width)
+        self.x_labels = VGroup()
+        for x in x_ticks:
+            label = GlyphNumber(glyphs, format_tick(x, x_step), digit_height, "center", label_color)
+            label.shift(self.c2p(x, x_axis_y) + (tick + buff + digit_height) * DOWN)
+            self.x_labels.add(label)
+        self.y_labels = VGroup()
+        crosses_at_corner = x_axis_y == y0 and len(x_ticks) and abs(x_ticks[0] - x0) < 1e-9 * x_step
+        for y in y_ticks:
+            if crosses_at_corner and abs(y - x_axis_y) < 1e-9 * y_step:
+                continue  # the x-axis label "0" (or x0) already sits at this corner
+            label = GlyphNumber(glyphs, format_tick(y, y_step), digit_height, "right", label_color)
+            label.shift(self.c2p(x0, y) + (tick + buff) * LEFT + digit_height / 2 * DOWN)
+            self.y_labels.add(label)
+        self.add(self.x_axis, self.y_axis, self.ticks, self.x_labels, self.y_labels)
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``origin, ex, ey`` with ``c2p(x, y) = origin + x ex + y ey``."""
+        lo, hi = self._lo.points[0], self._hi.points[0]
+        (x0, x1, _), (y0, y1, _) = self.x_range, self.y_range
+        ex = np.array([(hi[0] - lo[0]) / (x1 - x0), 0.0, 0.0])
+        ey = np.array([0.0, (hi[1] - lo[1]) / (y1 - y0), 0.0])
+        origin = lo - x0 * ex - y0 * ey
+        return origin, ex, ey
+
+    def coords_to_point(self, x, y) -> np.ndarray:
+        """Scene points of data coordinates (scalars or arrays), shape ``(..., 3)``."""
+        origin, ex, ey = self.affine()
+        x = np.asarray(x, dtype=float)[..., None]
+        y = np.asarray(y, dtype=float)[..., None]
+        return origin + x * ex + y * ey
+
+    c2p = coords_to_point
+
+    def plot_box(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` of the plot rectangle in scene units."""
+        lo, hi = self._lo.points[0], self._hi.points[0]
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _spaced_step(lo, hi, length, glyphs, digit_height, horizontal) -> float:
+    """A 1-2-5 step whose labels keep clear of each other along an axis of ``length``."""
+    span = hi - lo
+    if not span > 0:
+        return 1.0
+    step = nice_step(span)
+    for candidate in _nice_steps(step):
+        ticks = tick_values(lo, hi, candidate)
+        spacing = length * candidate / span
+        if horizontal:
+            widest = max(glyphs.width(format_tick(t, candidate)) for t in ticks) * digit_height
+            room = widest + 1.5 * digit_height
+        else:
+            room = 2.2 * digit_height
+        if spacing >= room or len(ticks) <= 2:
+            return candidate
+    return step  # not reached
+
+
+def _line_mob(points, color, stroke_width) -> VMobject:
+    mob = VMobject(stroke_color=color, stroke_width=stroke_width)
+    mob.set_points_as_corners(np.asarray(points))
+    return mob
+
+
+def _segments_mob(segments, color, stroke_width) -> VMobject:
+    """Many separate straight segments as one VMobject (one draw call)."""
+    mob = VMobject(stroke_color=color, stroke_width=stroke_width)
+    if segments:
+        a = np.array([s[0] for s in segments], dtype=float)
+        b = np.array([s[1] for s in segments], dtype=float)
+        t = np.array([0.0, 1 / 3, 2 / 3, 1.0])[None, :, None]
+        mob.points = (a[:, None] + t * (b - a)[:, None]).reshape(-1, 3)
+    return mob
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def _corner_points(points: np.ndarray) -> np.ndarray:
+    """Cubic Bézier points drawing straight segments through ``points`` (N, 3)."""
+    a, b = points[:-1], points[1:]
+    d = b - a
+    out = np.empty((len(a), 4, 3))
+    out[:, 0] = a
+    out[:, 1] = a + d / 3
+    out[:, 2] = a + 2 * d / 3
+    out[:, 3] = b
+    return out.reshape(-1, 3)
+
+
+class DensityCurve(VMobject):
+    """A density drawn on axes from sampled arrays, updated in place every frame.
+
+    ``axes`` is anything with a linear ``coords_to_point(x, y)`` (manim's ``Axes`` or
+    :class:`DensityAxes`). Values above the top of ``y_range`` (default: the axes'
+    ``y_range``) are clipped to it. With ``fill_opacity > 0`` the area under the curve is
+    shaded by the submobject :attr:`area`.
+    """
+
+    def __init__(
+        self,
+        axes,
+        color: str = "#58C4DD",
+        stroke_width: float = 4.0,
+        fill_opacity: float = 0.0,
+        y_range: Sequence[float] | None = None,
+        **kwargs,
+    ):
+        super().__init__(stroke_color=color, stroke_width=stroke_width, fill_opacity=0, **kwargs)
+        self.joint_type = LineJointType.ROUND
+        self.axes = axes
+        y_range = y_range if y_range is not None else getattr(axes, "y_range", None)
+        self.y_bounds = (float(y_range[0]), float(y_range[1])) if y_range is not None else None
+        self.area = VMobject(fill_color=color, fill_opacity=fill_opacity, stroke_width=0)
+        self._with_area = fill_opacity > 0
+        if self._with_area:
+            self.add(self.area)
+
+    def _affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if hasattr(self.axes, "affine"):
+            return self.axes.affine()
+        c2p = self.axes.coords_to_point
+        origin = np.asarray(c2p(0, 0), dtype=float)
+        return origin, np.asarray(c2p(1, 0)) - origin, np.asarray(c2p(0, 1)) - origin
+
+    def set_data(self, xs: np.ndarray, ys: np.ndarray) -> DensityCurve:
+        """Draw the curve through ``(xs, ys)`` (1-D arrays in data coordinates), in place."""
+        xs = np.asarray(xs, dtype=float)
+        ys = np.asarray(ys, dtype=float)
+        if self.y_bounds is not None:
+            ys = np.clip(ys, *self.y_bounds)
+        if len(xs) < 2:
+            self.points = np.zeros((0, 3))
+            self.area.points = np.zeros((0, 3))
+            return self
+        origin, ex, ey = self._affine()
+        corners = origin + xs[:, None] * ex + ys[:, None] * ey
+        self.points = _corner_points(corners)
+        if self._with_area:
+            base_y = 0.0 if self.y_bounds is None else min(max(0.0, self.y_bounds[0]), self.y_bounds[1])
+            base = origin + base_y * ey
+            first = base + xs[0] * ex
+            last = base + xs[-1] * ex
+            outline = np.concatenate([first[None], corners, last[None], first[None]])
+            self.area.points = _corner_points(outline)
+        return self
+
+
+# --------------------------------------------------------------------------- bars
+
+
+class DivergenceBar(VGroup):
+    """A bar for one divergence: the live value above it, its label below.
+
+    The bar fills ``height`` at ``bar_max`` nats. Above ``bar_max`` the bar is full, a
+    chevron above it marks the overflow, and the number still gives the exact value.
+    :meth:`set_value` updates everything in place.
+
+    Layout, bottom to top: ``label``, the bar (a faint track of full height with the
+    fill), the overflow chevron's room, the number.
+    """
+
+    def __init__(
+        self,
+        label: Mobject,
+        bar_max: float,
+        glyphs: GlyphSet,
+        height: float = 4.0,
+        width: float = 0.8,
+        color: str = "#FF9A3C",
+        track_color: str = "#3A3A44",
+        text_color: str = "#FFFFFF",
+        digit_height: float = 0.28,
+        value: float = 0.0,
+    ):
+        super().__init__()
+        if not bar_max > 0:
+            raise ValueError(f"bar_max must be > 0 (got {bar_max})")
+        self.bar_max = float(bar_max)
+        self.track = Rectangle(
+            width=width, height=height, stroke_color=track_color, stroke_width=2,
+            fill_color=track_color, fill_opacity=0.35,
+        )  # fmt: skip
+        self.track.move_to(height / 2 * UP)
+        self.fill = VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
+        gap = 0.35 * digit_height
+        mark_h = 0.8 * digit_height
+        self.overflow_mark = VMobject(
+            stroke_color=color, stroke_width=4, fill_opacity=0, joint_type=LineJointType.MITER
+        )
+        chevron = np.array([[-1.0, 0, 0], [0, 0.55, 0], [1.0, 0, 0]]) * [0.3 * width, mark_h, 1]
+        # Relative to the bottom centre of the track, for a track of height ``height``.
+        self._height0 = float(height)
+        self._chevron = np.concatenate(
+            [
+                _corner_points(chevron + (height + gap) * UP),
+                _corner_points(chevron + (height + gap + 0.45 * mark_h) * UP),
+            ]
+        )
+        self.number = GlyphNumber(
+            glyphs, "", digit_height, "center", text_color
+        ).shift((height + 3 * gap + mark_h) * UP)
+        self.label = label
+        label.next_to(self.track, DOWN, buff=1.2 * gap + 0.1)
+        label.set_x(0)
+        self.add(self.track, self.fill, self.overflow_mark, self.number, label)
+        self.value = None
+        self.set_value(value)
+
+    def set_value(self, value: float) -> DivergenceBar:
+        """Show ``value`` (nats): bar height, overflow mark and number, in place."""
+        value = float(value)
+        if value == self.value:
+            return self
+        self.value = value
+        ur, ul, dl, _ = self.track.get_vertices()
+        finite = math.isfinite(value)
+        frac = min(max(value / self.bar_max, 0.0), 1.0) if finite else 1.0
+        top = dl + frac * (ul - dl)
+        if frac > 0:
+            corners = np.array([dl, dl + (ur - ul), top + (ur - ul), top, dl])
+            self.fill.points = _corner_points(corners)
+        else:
+            self.fill.points = np.zeros((0, 3))
+        overflow = not finite or value > self.bar_max
+        if overflow:
+            # Chevron geometry was made for the unmoved, unscaled bar: map it on.
+            scale = float(np.linalg.norm(ul - dl)) / self._height0
+            bottom_centre = (dl + ur) / 2 * [1, 0, 0] + dl * [0, 1, 0]
+            self.overflow_mark.points = bottom_centre + self._chevron * scale
+        else:
+            self.overflow_mark.points = np.zeros((0, 3))
+        self.number.set_text(format_nats(value))
+        return self

@@ -1,0 +1,248 @@
+"""The keyframe format: every rule, with the whole message it gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kldemo.config import load_config
+from kldemo.errors import ConfigError
+
+VALID = """
+p: {means: [4, 6], stds: [0.75, 0.75]}
+q: {mean: 5, std: 1}
+"""
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return [str(d).replace(f"{path}", "FILE") for d in caught.value.diagnostics]
+
+
+def test_a_minimal_file_is_valid(write_config):
+    config = load_config(write_config(VALID)).model
+    assert config.p.given() == {"means": [4, 6], "stds": [0.75, 0.75]}
+    assert config.q.given() == {"means": [5], "stds": [1]}
+    assert config.keyframes == []
+    assert config.defaults.easing == "smooth"
+
+
+def test_the_specs_example_is_valid(write_config):
+    path = write_config("""
+        title: KL divergence is asymmetric
+        p:
+          weights: [0.5, 0.5]
+          means: [4, 6]
+          stds: [0.75, 0.75]
+        q:
+          mean: 5
+          std: 1
+        defaults:
+          duration: 2.75
+          hold: 0.75
+          easing: smooth
+        view:
+          x_range: [-1, 10]
+          y_range: [0, 1.0]
+        style:
+          theme: dark
+          p_color: "#58C4DD"
+          q_color: "#83C167"
+          labels: auto
+          bar_max: auto
+        keyframes:
+          - p: {means: [2, 8]}
+          - q: {mean: 2}
+            caption: q sits on one mode
+          - q: {std: 0.7}
+            duration: 1.5
+            hold: 0
+            easing: linear
+          - {}
+        """)
+    config = load_config(path).model
+    assert len(config.keyframes) == 4
+    assert config.keyframes[2].easing == "linear"
+    assert config.style.p_color == "#58C4DD"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "p: {means: [4, 6], stds: [0.75, -2]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:33: error: p.stds[1]: must be > 0 (got -2)"], id="negative-std"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [0.75, 0]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:33: error: p.stds[1]: must be > 0 (got 0)"], id="zero-std"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1], weights: [0.5, 0.4]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:43: error: p.weights: must sum to 1 (they sum to 0.9)"], id="weights-sum"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1], weights: [1.5, -0.5]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:44: error: p.weights[0]: must be <= 1 (got 1.5)",
+             "FILE:1:49: error: p.weights[1]: must be >= 0 (got -0.5)"], id="weights-range"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:26: error: p.stds: weights, means and stds must have one length "
+             "(got 2 means, 1 stds)"], id="length-mismatch"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mena: 5, std: 1}\n",
+            ["FILE:2:5: error: q.mena: unknown key 'mena'; did you mean 'mean'?"], id="did-you-mean"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, std: 1}\nzzz: 1\n",
+            ["FILE:3:1: error: zzz: unknown key 'zzz'; known keys: version, title, p, q, "
+             "defaults, view, style, keyframes"], id="unknown-top-key"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: '5', std: 1}\n",
+            ["FILE:2:11: error: q.mean: must be a number (got the string '5')"], id="string-number"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: true, std: 1}\n",
+            ["FILE:2:11: error: q.mean: must be a number (got true)"], id="bool-number"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, std: null}\n",
+            ["FILE:2:19: error: q.std: must not be null; leave the key out instead"], id="null"),
+        pytest.param(
+            "p: {means: [4, .nan], stds: [1, 1]}\nq: {mean: 5, std: 1e400}\n",
+            ["FILE:1:16: error: p.means[1]: must be a finite number (got .nan)",
+             "FILE:2:19: error: q.std: must be a finite number (got 1e400)"], id="non-finite"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5}\n",
+            ["FILE:2:4: error: q: needs stds (or std)"], id="missing-std"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\n",
+            ["FILE:1:1: error: missing required key 'q'"], id="missing-q"),
+        pytest.param(
+            "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, means: [5], std: 1}\n",
+            ["FILE:2:11: error: q.mean: give either mean (one Gaussian) or means, not both"],
+            id="mixed-shorthand"),
+        pytest.param(
+            VALID + "defaults: {duration: 0, hold: -1, easing: smoth}\n",
+            ["FILE:3:22: error: defaults.duration: must be > 0 (got 0)",
+             "FILE:3:31: error: defaults.hold: must be >= 0 (got -1)",
+             "FILE:3:43: error: defaults.easing: unknown easing 'smoth'; did you mean 'smooth'? "
+             "(`kldemo easings` lists them)"], id="defaults"),
+        pytest.param(
+            VALID + "view: {x_range: [10, -1]}\n",
+            ["FILE:3:17: error: view.x_range: must go up: [low, high] (got [10, -1])"],
+            id="reversed-range"),
+        pytest.param(
+            VALID + "style: {theme: blue, p_color: blu, bar_max: -1, labels: latex}\n",
+            ["FILE:3:16: error: style.theme: must be one of dark, light (got 'blue')",
+             "FILE:3:31: error: style.p_color: must be a colour: '#RRGGBB', '#RGB' or a name "
+             "such as BLUE (got the string 'blu')",
+             "FILE:3:45: error: style.bar_max: must be auto or a number of nats > 0 (got -1)",
+             "FILE:3:57: error: style.labels: must be one of auto, tex, text (got 'latex'); did you mean 'tex'?"],
+            id="style"),
+        pytest.param(
+            VALID + "keyframes:\n  - q: {std: 1e-4}\n",
+            ["FILE:4:14: error: keyframes[0].q.std: must be between 1e-3 and 1e3 (got 0.0001)"],
+            id="std-range"),
+        pytest.param(
+            VALID + "keyframes:\n  - p: {means: [1, 2, 3], stds: [1, 1, 1]}\n",
+            ["FILE:4:16: error: keyframes[0].p.means: p has 2 component(s); a keyframe cannot "
+             "change that (got 3)",
+             "FILE:4:33: error: keyframes[0].p.stds: p has 2 component(s); a keyframe cannot "
+             "change that (got 3)"], id="component-count"),
+        pytest.param(
+            VALID + "keyframes:\n  - p: {mean: 3}\n",
+            ["FILE:4:15: error: keyframes[0].p.mean: mean is shorthand for one Gaussian, but p "
+             "has 2 components: use means"], id="shorthand-for-mixture"),
+        pytest.param(
+            VALID + "keyframes:\n  - q: {std: 0.01}\n    easing: ease_in_out_back\n",
+            ["FILE:5:13: error: keyframes[0].easing: 'ease_in_out_back' overshoots (to 110% of "
+             "the way), which takes q.stds to -0.0891, below 0.001 on the way; choose an easing "
+             "that stays within [0, 1]"], id="overshoot"),
+        pytest.param(
+            VALID + "keyframes:\n  - {duration: 3000}\n  - {duration: 3000}\n",
+            ["FILE:4:3: error: keyframes: the video would last 6,001.0 s; the limit is one hour "
+             "(3600 s)"], id="too-long"),
+        pytest.param(
+            VALID + "defaults: {hold: 0}\n",
+            ["FILE:3:18: error: defaults.hold: with no keyframes the initial state is held for "
+             "defaults.hold seconds, so it must be > 0"], id="empty-still"),
+        pytest.param(
+            VALID + "keyframes:\n  - {caption: [x], durration: 2}\n",
+            ["FILE:4:15: error: keyframes[0].caption: must be a string (got a list)",
+             "FILE:4:20: error: keyframes[0].durration: unknown key 'durration'; did you mean "
+             "'duration'?"], id="keyframe-keys"),
+        pytest.param(
+            "- 1\n- 2\n",
+            ["FILE:1:1: error: the top level must be a mapping with keys such as p, q and "
+             "keyframes (got a list)"], id="top-level-list"),
+    ],
+)
+def test_each_rule_gives_its_whole_message(write_config, text, expected):
+    assert errors_of(write_config(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(b"", "FILE: error: the file is empty: a config needs at least p and q "
+                          "(`kldemo init` writes one)", id="empty"),
+        pytest.param(b"# only a comment\n", "FILE: error: the file is empty: a config needs at "
+                     "least p and q (`kldemo init` writes one)", id="comment-only"),
+        pytest.param(b"p:\n\tmeans: [1]\n", "FILE:2:1: error: a tab in the indentation: YAML "
+                     "indents with spaces only", id="tab"),
+        pytest.param(b"p: {means: [1, 2}\n", "FILE:1:17: error: invalid YAML: did not find "
+                     "expected ',' or ']' while parsing a flow sequence", id="syntax"),
+        pytest.param(b"title: caf\xe9\n", "FILE:1:11: error: byte 0xe9 is not UTF-8: save the "
+                     "file as UTF-8", id="not-utf8"),
+        pytest.param(b"p: 1\np: 2\n", "FILE:2:1: error: p: duplicate key 'p' (first given on "
+                     "line 1)", id="duplicate-key"),
+        pytest.param(b"p: !!python/object/apply:os.system ['echo hacked']\n",
+                     "FILE:1:4: error: p: the tag !!python/object/apply:os.system is not "
+                     "allowed: kldemo reads plain YAML (mappings, lists, numbers, strings, "
+                     "booleans)", id="object-tag"),
+        pytest.param(b"a: 1\n---\nb: 2\n", "FILE:3:1: error: found a second YAML document "
+                     "(after '---'); put one config in each file", id="two-documents"),
+    ],
+)
+def test_unreadable_files_are_named_with_their_line(tmp_path, data, expected):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(data)
+    assert errors_of(path) == [expected]
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    errors = errors_of(path)
+    assert len(errors) == 1
+    assert "more than 200,000 values (an alias bomb?)" in errors[0]
+
+
+def test_a_file_over_one_mib_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("# " + "x" * (1 << 20) + "\n")
+    assert errors_of(path) == ["FILE: error: the file is 1.0 MiB; kldemo reads files up to 1 MiB"]
+
+
+def test_limits_on_components_and_keyframes(write_config):
+    seventeen = ", ".join(["1"] * 17)
+    path = write_config(f"p: {{means: [{seventeen}], stds: [{seventeen}]}}\nq: {{mean: 0, std: 1}}\n"
+                        "keyframes:\n" + "  - {duration: 0.1, hold: 0}\n" * 1001)
+    assert errors_of(path) == [
+        "FILE:1:12: error: p.means: must have at most 16 items (got 17)",
+        "FILE:1:71: error: p.stds: must have at most 16 items (got 17)",
+        "FILE:4:3: error: keyframes: must have at most 1000 items (got 1001)",
+    ]
+
+
+def test_numbers_written_with_an_exponent_are_numbers(write_config):
+    config = load_config(write_config("p: {mean: 0, std: 1e-3}\nq: {mean: 1E2, std: 2e+1}\n")).model
+    assert config.p.std == 1e-3
+    assert config.q.mean == 100.0
+
+
+def test_named_and_short_colours_are_written_out(write_config):
+    config = load_config(write_config(VALID + "style: {p_color: blue, q_color: '#abc'}\n")).model
+    assert config.style.p_color == "#58C4DD"
+    assert config.style.q_color == "#AABBCC"
