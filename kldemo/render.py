@@ -202,7 +202,7 @@ def _manim_settings(video: VideoSettings, transparent: bool, scratch: Path, verb
         "pixel_width": video.width, "pixel_height": video.height,
         "frame_height": 8.0, "frame_width": 8.0 * video.width / video.height,
         "frame_rate": float(video.fps), "transparent": transparent,
-        "disable_caching": True, "write_to_movie": False, "save_last_frame": False,
+        "disable_caching": True, "save_last_frame": False,
         "media_dir": str(scratch / "manim"), "verbosity": "WARNING" if verbose else "ERROR",
         "progress_bar": "none",
     }
@@ -251,11 +251,28 @@ class FrameDrawer:
 
 def _drawer(plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
             verbose: bool) -> FrameDrawer:
+    """The drawer for this plan: built once, in the parent, and inherited by forked workers."""
     token = (id(plan), video, transparent)
     if _worker.get("token") != token:
-        _worker["drawer"] = FrameDrawer(plan, video, transparent, scratch, verbose)
+        # manim writes the SVGs of text and TeX into a folder shared by every kldemo
+        # process using the cache: build one scene at a time.
+        with _lock(scratch / "manim.lock"):
+            _worker["drawer"] = FrameDrawer(plan, video, transparent, scratch, verbose)
         _worker["token"] = token
     return _worker["drawer"]
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, segment: Segment,
@@ -318,8 +335,7 @@ def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
 
     import multiprocessing
 
-    import manim  # noqa: F401  (imported once here, inherited by the forked workers)
-
+    _drawer(plan, video, transparent, scratch, verbose)  # built once, inherited by workers
     _worker["job"] = {"plan": plan, "video": video, "transparent": transparent,
                       "segments": segments, "scratch": scratch, "verbose": verbose}
     context = multiprocessing.get_context("fork")

@@ -15,9 +15,11 @@ function of its index: :meth:`show` sets every changing mobject from the plan al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
+import cairo
 import numpy as np
-from manim import BOLD, DOWN, LEFT, RIGHT, UP, ManimColor, Mobject, Scene, VGroup, config
+from manim import BOLD, Camera, ManimColor, Mobject, Scene, VectorizedPoint, VGroup, config
 
 from .mobjects import (
     DensityAxes,
@@ -30,12 +32,42 @@ from .mobjects import (
     divergence_label,
     fit_text,
     format_tick,
+    merge_glyphs,
     sample_density,
     tick_values,
 )
 from .plan import ScenePlan
 
-__all__ = ["DARK", "LIGHT", "KLScene", "Theme"]
+__all__ = ["DARK", "LIGHT", "KLCamera", "KLScene", "Theme"]
+
+
+class KLCamera(Camera):
+    """manim's Cairo camera, drawing VMobjects marked ``polyline = True`` with ``line_to``.
+
+    Density curves are hundreds of straight segments; manim's general path code spends
+    most of a frame on them. Everything else is drawn as manim draws it.
+    """
+
+    def set_cairo_context_path(self, ctx: cairo.Context, vmobject) -> KLCamera:
+        if not getattr(vmobject, "polyline", False):
+            return super().set_cairo_context_path(ctx, vmobject)
+        points = vmobject.points
+        ctx.new_path()
+        if len(points) < 4 or not np.isfinite(points).all():
+            return self
+        starts, ends = points[0::4, :2], points[3::4, :2]
+        # A new subpath wherever a segment does not start where the previous one ended.
+        breaks = np.flatnonzero(np.any(starts[1:] != ends[:-1], axis=1)) + 1
+        bounds = [0, *breaks.tolist(), len(starts)]
+        line_to = ctx.line_to
+        for a, b in pairwise(bounds):
+            ctx.new_sub_path()
+            ctx.move_to(*starts[a])
+            for x, y in ends[a:b].tolist():
+                line_to(x, y)
+            if np.array_equal(starts[a], ends[b - 1]):
+                ctx.close_path()
+        return self
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,8 @@ class KLScene(Scene):
         Passed to :class:`manim.Scene`.
     """
 
+    CAPTION_SIZE = 30  # font sizes at 16:9 (scaled down for narrower frames)
+
     def __init__(self, plan: ScenePlan, **kwargs):
         self.plan = plan
         self.theme = LIGHT if plan.theme == "light" else DARK
@@ -102,6 +136,8 @@ class KLScene(Scene):
         self._chunk: _Chunk | None = None
         self._captions: dict[int, Mobject] = {}
         self._static_image: np.ndarray | None = None
+        self._static_key: Mobject | None = None
+        kwargs.setdefault("camera_class", KLCamera)
         super().__init__(**kwargs)
 
     # ------------------------------------------------------------------ manim entry
@@ -126,10 +162,7 @@ class KLScene(Scene):
         left, right = -width / 2 + margin, width / 2 - margin
         top, bottom = height / 2 - margin, -height / 2 + margin
 
-        if plan.labels == "tex":
-            self.glyphs = GlyphSet.from_tex()
-        else:
-            self.glyphs = GlyphSet.from_text()
+        self.glyphs = GlyphSet.cached(plan.labels)
 
         # Title, then the caption band: both take their room from the content area.
         self.title = None
@@ -141,7 +174,12 @@ class KLScene(Scene):
             top -= self.title.height + 0.3 * s
         self._caption_box = None
         if plan.captions:
-            band = 0.65 * s
+            # As many lines (up to 3) as the longest caption needs at full size.
+            longest = max(plan.captions, key=len)
+            one_line = fit_text(longest, 1e9, 1e9, self.CAPTION_SIZE * s, theme.muted, max_lines=1)
+            lines = min(3, max(1, int(np.ceil(one_line.width / (right - left) - 0.15))))
+            band = (0.65 + 0.42 * (lines - 1)) * s
+            self._caption_lines = lines
             self._caption_box = (right - left, band, bottom + band / 2)
             bottom += band + 0.25 * s
 
@@ -170,14 +208,20 @@ class KLScene(Scene):
         tick_digit = 0.2 * s
         tick_room = tick_digit * (0.6 + 0.6 + 1.0) + 0.05 * s
         bottom_room = max(tick_room, label_gap + label_h + 0.1 + 0.05 * s)
+        x0, (y0, y1) = plan.x_range[0], plan.y_range
         plot_top = top - 0.6 * tick_digit  # room for half the top y label
-        plot_bottom = bottom + bottom_room
+        # The x-axis (and the bars' feet) sit at y = 0, which is a fraction f up the plot
+        # when y_range starts below 0: the room under the axis then lies inside the plot.
+        f = min(max((0.0 - y0) / (y1 - y0), 0.0), 0.9)
+        plot_bottom = max(
+            (bottom + bottom_room - f * plot_top) / (1 - f), bottom + 0.6 * tick_digit
+        )
         plot_height = plot_top - plot_bottom
-        (x0, x1), (y0, y1) = plan.x_range, plan.y_range
         y_step = _spaced_step(y0, y1, plot_height, self.glyphs, tick_digit, horizontal=False)
-        y_label_w = max(
-            self.glyphs.width(format_tick(y, y_step)) for y in tick_values(y0, y1, y_step)
-        ) * tick_digit
+        y_label_w = (
+            max(self.glyphs.width(format_tick(y, y_step)) for y in tick_values(y0, y1, y_step))
+            * tick_digit
+        )
         axes_left = left + y_label_w + tick_digit * 1.2
         axes_right = right - panel_width - 0.45 * s
         room = axes_right - axes_left
@@ -185,10 +229,17 @@ class KLScene(Scene):
         axes = None
         for _ in range(3):
             axes = DensityAxes(
-                plan.x_range, plan.y_range, plot_width, plot_height, glyphs=self.glyphs,
-                digit_height=tick_digit, color=theme.axis, label_color=theme.muted,
-                stroke_width=2.5, y_step=y_step,
-            )  # fmt: skip
+                plan.x_range,
+                plan.y_range,
+                plot_width,
+                plot_height,
+                glyphs=self.glyphs,
+                digit_height=tick_digit,
+                color=theme.axis,
+                label_color=theme.muted,
+                stroke_width=2.5,
+                y_step=y_step,
+            )
             # The last x label may stick out past the plot's right end: make room for it.
             overflow = axes.x_labels.get_right()[0] - room if len(axes.x_labels) else 0.0
             if overflow <= 1e-9:
@@ -203,9 +254,9 @@ class KLScene(Scene):
         self.q_curve = DensityCurve(axes, plan.q_color, stroke, theme.area_opacity)
         self.p_name = curve_name_label("p", plan.p_color, plan.labels, 44 * s)
         self.q_name = curve_name_label("q", plan.q_color, plan.labels, 44 * s)
+        self._name_sizes = [(m.width, m.height) for m in (self.p_name, self.q_name)]
 
         # The bars, their bottoms on the x-axis line.
-        _, _, plot_right, _ = axes.plot_box()
         axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1]
         track_h = top - number_room - axis_y
         track_w = min(0.7 * s, 0.45 * pitch)
@@ -213,10 +264,16 @@ class KLScene(Scene):
         for label in (fwd_label, rev_label):
             bars.append(
                 DivergenceBar(
-                    label, plan.bar_max, self.glyphs, height=track_h, width=track_w,
-                    color=theme.bar, track_color=theme.track, text_color=theme.text,
+                    label,
+                    plan.bar_max,
+                    self.glyphs,
+                    height=track_h,
+                    width=track_w,
+                    color=theme.bar,
+                    track_color=theme.track,
+                    text_color=theme.text,
                     digit_height=digit,
-                )  # fmt: skip
+                )
             )
         self.forward_bar, self.reverse_bar = bars
         panel_centre = right - panel_width / 2
@@ -234,22 +291,22 @@ class KLScene(Scene):
     # ------------------------------------------------------------------ frames
 
     @property
-    def static_mobjects_list(self) -> list[Mobject]:
-        """What :meth:`show` never changes (drawn once by :meth:`capture`)."""
+    def static_parts(self) -> list[Mobject]:
+        """What stays put between caption changes (drawn once per caption by :meth:`capture`)."""
         static = [self.axes]
         for bar in (self.forward_bar, self.reverse_bar):
             static += [bar.track, bar.label]
         if self.title is not None:
             static.append(self.title)
+        static.append(self.caption_slot)
         return static
 
     @property
-    def dynamic_mobjects(self) -> list[Mobject]:
-        """What :meth:`show` changes, in drawing order (above the static ones)."""
+    def moving_parts(self) -> list[Mobject]:
+        """What :meth:`show` changes every frame, in drawing order (above the static ones)."""
         dynamic = [self.p_curve, self.q_curve, self.p_name, self.q_name]
         for bar in (self.forward_bar, self.reverse_bar):
             dynamic += [bar.fill, bar.overflow_mark, bar.number]
-        dynamic.append(self.caption_slot)
         return dynamic
 
     def show(self, i: int) -> None:
@@ -273,16 +330,32 @@ class KLScene(Scene):
     def capture(self, i: int) -> np.ndarray:
         """Frame ``i`` as pixels (an ``(H, W, 4)`` uint8 array), drawing only what moves.
 
-        The static mobjects are drawn once into a background image kept by the scene.
+        What stays put (axes, bar frames, labels, title, the caption) is drawn into a
+        background image, kept until the caption changes.
         """
         self.show(i)
         renderer = self.renderer
-        if self._static_image is None:
-            renderer.update_frame(self, mobjects=self.static_mobjects_list)
+        caption = self.caption_slot.submobjects[0] if self.caption_slot.submobjects else None
+        if self._static_image is None or self._static_key is not caption:
+            renderer.static_image = None
+            renderer.update_frame(self, mobjects=self.static_parts)
             self._static_image = renderer.get_frame()
+            self._static_key = caption
         renderer.static_image = self._static_image
-        renderer.update_frame(self, mobjects=self.dynamic_mobjects)
+        renderer.update_frame(self, mobjects=self._dynamic_leaves(), include_submobjects=False)
         return renderer.get_frame()
+
+    def _dynamic_leaves(self) -> list[Mobject]:
+        """The dynamic mobjects' members that draw something, areas under their curves."""
+        leaves = []
+        for mob in self.moving_parts:
+            if isinstance(mob, DensityCurve):
+                leaves += [mob.area, mob] if mob.area in mob.submobjects else [mob]
+                continue
+            leaves += [
+                m for m in mob.family_members_with_points() if not isinstance(m, VectorizedPoint)
+            ]
+        return leaves
 
     def _chunk_of(self, i: int) -> _Chunk:
         if self._chunk is not None and 0 <= i - self._chunk.start < len(self._chunk.p_xs):
@@ -293,10 +366,14 @@ class KLScene(Scene):
         p_xs, p_ys = sample_density(f.p_weights, f.p_means, f.p_stds, x_range)
         q_xs, q_ys = sample_density(f.q_weights, f.q_means, f.q_stds, x_range)
         self._chunk = _Chunk(
-            start, p_xs, p_ys, q_xs, q_ys,
+            start,
+            p_xs,
+            p_ys,
+            q_xs,
+            q_ys,
             _label_anchor(f.p_weights, f.p_means, f.p_stds, x_range),
             _label_anchor(f.q_weights, f.q_means, f.q_stds, x_range),
-        )  # fmt: skip
+        )
         return self._chunk
 
     def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray) -> None:
@@ -306,8 +383,7 @@ class KLScene(Scene):
         s = self.unit
         buff, pad = 0.12 * s, 0.1 * s
         boxes = []
-        for name, peak in ((self.p_name, p_peak), (self.q_name, q_peak)):
-            w, h = name.width, name.height
+        for peak, (w, h) in zip((p_peak, q_peak), self._name_sizes, strict=True):
             ax, ay = self.axes.c2p(peak[0], min(peak[1], y_top))[:2]
             cx, cy = ax, ay + buff + h / 2
             ymax = top - h / 2 - pad
@@ -318,17 +394,17 @@ class KLScene(Scene):
                 cx += side * push * (w / 2 + 2 * buff)
                 cy = ymax
             cy = max(cy, bottom + h / 2 + pad)
-            boxes.append([cx, cy, w, h])
-        (px, py, pw, ph), (qx, qy, qw, qh) = boxes
+            boxes.append([cx, cy, w, h, ax])
+        (px, py, pw, ph, p_ax), (qx, qy, qw, qh, q_ax) = boxes
         need_x = (pw + qw) / 2 + pad - abs(qx - px)
         clear_y = (ph + qh) / 2 + pad - abs(qy - py)
         if need_x > 0 and clear_y > 0:
             # Overlapping: push apart sideways, fully once they overlap by a fifth in height.
             amount = need_x * min(1.0, clear_y / (0.2 * max(ph, qh)))
-            side = 1.0 if qx >= px else -1.0  # q to the right of p on a tie
+            side = 1.0 if q_ax >= p_ax else -1.0  # q to the right of p on a tie
             boxes[0][0] -= side * amount / 2
             boxes[1][0] += side * amount / 2
-        for name, (cx, cy, w, h) in zip((self.p_name, self.q_name), boxes, strict=True):
+        for name, (cx, cy, w, _, _) in zip((self.p_name, self.q_name), boxes, strict=True):
             lo, hi = left + w / 2 + pad, right - w / 2 - pad
             cx = min(max(cx, lo), hi)
             name.move_to([cx, cy, 0])
@@ -342,12 +418,17 @@ class KLScene(Scene):
         mob = self._captions.get(index)
         if mob is None:
             max_w, max_h, centre_y = self._caption_box
-            mob = fit_text(
-                self.plan.captions[index], max_w, max_h, 30 * self.unit, self.theme.muted
+            text = fit_text(
+                self.plan.captions[index],
+                max_w,
+                max_h,
+                self.CAPTION_SIZE * self.unit,
+                self.theme.muted,
+                max_lines=self._caption_lines,
             )
-            mob.move_to([0, centre_y, 0])
+            mob = merge_glyphs(text.move_to([0, centre_y, 0]))
             self._captions[index] = mob
-        if current != [mob]:
+        if not current or current[0] is not mob:
             self.caption_slot.submobjects = [mob]
 
 

@@ -53,6 +53,7 @@ except ImportError:  # TEMPORARY until kldemo.core lands
             logc = np.log(w) - np.log(s) - 0.5 * np.log(2 * np.pi) - 0.5 * z * z
         return np.exp(_lse(logc, axis=-1))
 
+
 LabelMode = Literal["tex", "text"]
 
 #: Pango families: plain text (titles, captions, numbers) in a sans, and the math-like
@@ -72,13 +73,14 @@ __all__ = [
     "fit_text",
     "format_nats",
     "format_tick",
+    "merge_glyphs",
     "nice_step",
     "sample_density",
 ]
 
 # Where the per-component samples sit, in stds from the mean: dense at the mean (a narrow
 # spike keeps its peak), sparser in the tails. An odd count puts one sample on the mean.
-_SPIKE_OFFSETS = 8.0 * np.sinh(3.0 * np.linspace(-1.0, 1.0, 49)) / np.sinh(3.0)
+_SPIKE_OFFSETS = 8.0 * np.sinh(3.0 * np.linspace(-1.0, 1.0, 41)) / np.sinh(3.0)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -89,11 +91,11 @@ def sample_density(
     means: np.ndarray | Sequence[float],
     stds: np.ndarray | Sequence[float],
     x_range: tuple[float, float],
-    n: int = 480,
+    n: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample mixture densities on a grid that keeps narrow spikes, for many states at once.
 
-    The grid of each state is ``n`` uniform points over ``x_range`` plus 49 points around
+    The grid of each state is ``n`` uniform points over ``x_range`` plus 41 points around
     every component (its mean and up to ±8 stds, dense near the mean), clipped to
     ``x_range`` and sorted. A component of std 1e-3 therefore shows its full height
     however coarse the uniform part is. Every state gets the same number of points, so
@@ -111,7 +113,7 @@ def sample_density(
     Returns
     -------
     xs, ys
-        Arrays of shape ``(..., n + 49 K)``: sorted sample positions and the density there.
+        Arrays of shape ``(..., n + 41 K)``: sorted sample positions and the density there.
     """
     weights = np.asarray(weights, dtype=float)
     means = np.asarray(means, dtype=float)
@@ -204,6 +206,9 @@ def format_tick(value: float, step: float) -> str:
     return s.replace("-", "−")
 
 
+_GLYPH_SETS: dict[str, GlyphSet] = {}
+
+
 class GlyphSet:
     """Outlines of a few characters, rendered once, to set numbers without new mobjects.
 
@@ -235,14 +240,44 @@ class GlyphSet:
         """Glyphs from LaTeX (``MathTex``): needs a LaTeX installation."""
         from manim import MathTex
 
-        tex_of = {".": ".", "e": r"\mathrm{e}", "+": "{+}", "−": "{-}", "∞": r"\infty",
-                  "n": r"\mathrm{n}", "a": r"\mathrm{a}"}  # fmt: skip
-        parts = []
-        for c in cls.CHARS:
+        tex_of = {
+            ".": ".",
+            "e": r"\mathrm{e}",
+            "+": "{+}",
+            "−": "{-}",
+            "∞": r"\infty",
+            "n": r"\mathrm{n}",
+            "a": r"\mathrm{a}",
+        }
+        chars = cls.CHARS
+        # One LaTeX run: "8", c, "8", d, "8", ... as separate parts of one MathTex.
+        pieces = ["8"]
+        for c in chars:
+            pieces += [tex_of.get(c, c), "8"]
+        mob = MathTex(*pieces)
+        if len(mob.submobjects) == len(pieces) and all(
+            part.family_members_with_points() for part in mob.submobjects
+        ):
+            glyphs = [part.family_members_with_points() for part in mob.submobjects]
+            parts = [
+                [glyphs[2 * i][0], glyphs[2 * i + 1], glyphs[2 * i + 2][0]]
+                for i in range(len(chars))
+            ]
+            return cls._from_parts(chars, parts)
+        parts = []  # the parts did not come apart as expected: one run per character
+        for c in chars:
             mob = MathTex("8" + tex_of.get(c, c) + "8")
             glyphs = sorted(mob.family_members_with_points(), key=lambda g: g.get_left()[0])
             parts.append([glyphs[0], glyphs[1:-1], glyphs[-1]])
-        return cls._from_parts(cls.CHARS, parts)
+        return cls._from_parts(chars, parts)
+
+    @classmethod
+    def cached(cls, labels: LabelMode) -> GlyphSet:
+        """The glyph set for a label mode, made once per process."""
+        key = "tex" if labels == "tex" else "text"
+        if key not in _GLYPH_SETS:
+            _GLYPH_SETS[key] = cls.from_tex() if key == "tex" else cls.from_text()
+        return _GLYPH_SETS[key]
 
     @classmethod
     def _from_parts(cls, chars: str, parts: list) -> GlyphSet:
@@ -384,23 +419,62 @@ def fit_text(
     """``text`` as a Pango ``Text`` no wider than ``max_width`` nor taller than ``max_height``.
 
     Text too wide for one line is broken into up to ``max_lines`` balanced lines at spaces
-    when that keeps it larger, then scaled down to fit.
+    (centred) when that keeps it larger, then scaled down to fit.
     """
-    one = Text(text, font=TEXT_FONT, font_size=font_size, color=color, weight=weight)
-    best, best_scale = one, _fit_scale(one, max_width, max_height)
+    best, best_scale = None, 0.0
     words = text.split()
-    if best_scale < 1 and len(words) > 1:
-        for lines in range(2, max_lines + 1):
-            wrapped = Text(
-                _balanced_lines(words, lines),
-                font=TEXT_FONT, font_size=font_size, color=color, weight=weight,
-            )  # fmt: skip
-            scale = _fit_scale(wrapped, max_width, max_height)
-            if scale > best_scale * 1.05:
-                best, best_scale = wrapped, scale
+    for lines in range(1, max_lines + 1):
+        if lines > 1 and (best_scale >= 1 or len(words) < lines):
+            break
+        mob = _centred_text(
+            _balanced_lines(words, lines) if lines > 1 else " ".join(words),
+            font_size,
+            color,
+            weight,
+        )
+        scale = _fit_scale(mob, max_width, max_height)
+        if best is None or scale > best_scale * 1.05:
+            best, best_scale = mob, scale
     if best_scale < 1:
         best.scale(best_scale)
     return best
+
+
+def _centred_text(text: str, font_size: float, color: str, weight: str) -> Text:
+    """A Pango ``Text`` whose lines are centred on each other."""
+    # Without ligatures manim's Text has one submobject per character, newlines included.
+    mob = Text(
+        text,
+        font=TEXT_FONT,
+        font_size=font_size,
+        color=color,
+        weight=weight,
+        disable_ligatures=True,
+    )
+    lines = text.split("\n")
+    if len(lines) > 1 and len(mob.submobjects) == len(text):
+        centre = mob.get_center()[0]
+        start = 0
+        for line in lines:
+            glyphs = [g for g in mob.submobjects[start : start + len(line)] if g.has_points()]
+            if glyphs:
+                VGroup(*glyphs).set_x(centre)
+            start += len(line) + 1
+    return mob
+
+
+def merge_glyphs(mob: Mobject) -> VMobject:
+    """One filled VMobject with the outlines of every glyph of ``mob`` (a single colour).
+
+    A line of text drawn as one path instead of one path per glyph: much cheaper to draw
+    every frame.
+    """
+    parts = [m for m in mob.family_members_with_points() if m.get_fill_opacity() > 0]
+    merged = VMobject(stroke_width=0)
+    if parts:
+        merged.points = np.concatenate([m.points for m in parts])
+        merged.set_fill(parts[0].get_fill_color(), opacity=parts[0].get_fill_opacity())
+    return merged
 
 
 def _fit_scale(mob: Mobject, max_width: float, max_height: float) -> float:
@@ -454,7 +528,7 @@ class DensityAxes(VGroup):
         super().__init__()
         x0, x1 = float(x_range[0]), float(x_range[1])
         y0, y1 = float(y_range[0]), float(y_range[1])
-        glyphs = glyphs if glyphs is not None else GlyphSet.from_text()
+        glyphs = glyphs if glyphs is not None else GlyphSet.cached("text")
         self.glyphs = glyphs
         self.digit_height = digit_height
         x_step = x_step or _spaced_step(x0, x1, width, glyphs, digit_height, horizontal=True)
@@ -488,10 +562,7 @@ class DensityAxes(VGroup):
             label.shift(self.c2p(x, x_axis_y) + (tick + buff + digit_height) * DOWN)
             self.x_labels.add(label)
         self.y_labels = VGroup()
-        crosses_at_corner = x_axis_y == y0 and len(x_ticks) and abs(x_ticks[0] - x0) < 1e-9 * x_step
         for y in y_ticks:
-            if crosses_at_corner and abs(y - x_axis_y) < 1e-9 * y_step:
-                continue  # the x-axis label "0" (or x0) already sits at this corner
             label = GlyphNumber(glyphs, format_tick(y, y_step), digit_height, "right", label_color)
             label.shift(self.c2p(x0, y) + (tick + buff) * LEFT + digit_height / 2 * DOWN)
             self.y_labels.add(label)
@@ -542,13 +613,15 @@ def _spaced_step(lo, hi, length, glyphs, digit_height, horizontal) -> float:
 
 def _line_mob(points, color, stroke_width) -> VMobject:
     mob = VMobject(stroke_color=color, stroke_width=stroke_width)
-    mob.set_points_as_corners(np.asarray(points))
+    mob.points = _corner_points(np.asarray(points, dtype=float))
+    mob.polyline = True
     return mob
 
 
 def _segments_mob(segments, color, stroke_width) -> VMobject:
     """Many separate straight segments as one VMobject (one draw call)."""
     mob = VMobject(stroke_color=color, stroke_width=stroke_width)
+    mob.polyline = True
     if segments:
         a = np.array([s[0] for s in segments], dtype=float)
         b = np.array([s[1] for s in segments], dtype=float)
@@ -561,7 +634,11 @@ def _segments_mob(segments, color, stroke_width) -> VMobject:
 
 
 def _corner_points(points: np.ndarray) -> np.ndarray:
-    """Cubic Bézier points drawing straight segments through ``points`` (N, 3)."""
+    """Cubic Bézier points drawing straight segments through ``points`` (N, 3).
+
+    VMobjects made only of such segments are marked ``polyline = True``: the scene's
+    camera (:class:`~.kl_scene.KLCamera`) then draws them with ``line_to``, faster.
+    """
     a, b = points[:-1], points[1:]
     d = b - a
     out = np.empty((len(a), 4, 3))
@@ -592,10 +669,12 @@ class DensityCurve(VMobject):
     ):
         super().__init__(stroke_color=color, stroke_width=stroke_width, fill_opacity=0, **kwargs)
         self.joint_type = LineJointType.ROUND
+        self.polyline = True
         self.axes = axes
         y_range = y_range if y_range is not None else getattr(axes, "y_range", None)
         self.y_bounds = (float(y_range[0]), float(y_range[1])) if y_range is not None else None
         self.area = VMobject(fill_color=color, fill_opacity=fill_opacity, stroke_width=0)
+        self.area.polyline = True
         self._with_area = fill_opacity > 0
         if self._with_area:
             self.add(self.area)
@@ -621,7 +700,9 @@ class DensityCurve(VMobject):
         corners = origin + xs[:, None] * ex + ys[:, None] * ey
         self.points = _corner_points(corners)
         if self._with_area:
-            base_y = 0.0 if self.y_bounds is None else min(max(0.0, self.y_bounds[0]), self.y_bounds[1])
+            base_y = 0.0
+            if self.y_bounds is not None:
+                base_y = min(max(0.0, self.y_bounds[0]), self.y_bounds[1])
             base = origin + base_y * ey
             first = base + xs[0] * ex
             last = base + xs[-1] * ex
@@ -662,16 +743,22 @@ class DivergenceBar(VGroup):
             raise ValueError(f"bar_max must be > 0 (got {bar_max})")
         self.bar_max = float(bar_max)
         self.track = Rectangle(
-            width=width, height=height, stroke_color=track_color, stroke_width=2,
-            fill_color=track_color, fill_opacity=0.35,
-        )  # fmt: skip
+            width=width,
+            height=height,
+            stroke_color=track_color,
+            stroke_width=2,
+            fill_color=track_color,
+            fill_opacity=0.35,
+        )
         self.track.move_to(height / 2 * UP)
         self.fill = VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
+        self.fill.polyline = True
         gap = 0.35 * digit_height
         mark_h = 0.8 * digit_height
         self.overflow_mark = VMobject(
             stroke_color=color, stroke_width=4, fill_opacity=0, joint_type=LineJointType.MITER
         )
+        self.overflow_mark.polyline = True
         chevron = np.array([[-1.0, 0, 0], [0, 0.55, 0], [1.0, 0, 0]]) * [0.3 * width, mark_h, 1]
         # Relative to the bottom centre of the track, for a track of height ``height``.
         self._height0 = float(height)
@@ -681,9 +768,9 @@ class DivergenceBar(VGroup):
                 _corner_points(chevron + (height + gap + 0.45 * mark_h) * UP),
             ]
         )
-        self.number = GlyphNumber(
-            glyphs, "", digit_height, "center", text_color
-        ).shift((height + 3 * gap + mark_h) * UP)
+        self.number = GlyphNumber(glyphs, "", digit_height, "center", text_color).shift(
+            (height + 3 * gap + mark_h) * UP
+        )
         self.label = label
         label.next_to(self.track, DOWN, buff=1.2 * gap + 0.1)
         label.set_x(0)
@@ -699,14 +786,17 @@ class DivergenceBar(VGroup):
         self.value = value
         ur, ul, dl, _ = self.track.get_vertices()
         finite = math.isfinite(value)
-        frac = min(max(value / self.bar_max, 0.0), 1.0) if finite else 1.0
+        if finite:
+            frac = min(max(value / self.bar_max, 0.0), 1.0)
+        else:
+            frac = 1.0 if value > 0 else 0.0  # +inf full; nan, -inf empty
         top = dl + frac * (ul - dl)
         if frac > 0:
             corners = np.array([dl, dl + (ur - ul), top + (ur - ul), top, dl])
             self.fill.points = _corner_points(corners)
         else:
             self.fill.points = np.zeros((0, 3))
-        overflow = not finite or value > self.bar_max
+        overflow = value > self.bar_max
         if overflow:
             # Chevron geometry was made for the unmoved, unscaled bar: map it on.
             scale = float(np.linalg.norm(ul - dl)) / self._height0
