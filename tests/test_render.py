@@ -1,0 +1,135 @@
+"""Rendering, checked as a user would: decode the video and look at its frames."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from .conftest import CONFIGS, REPO
+
+pytestmark = pytest.mark.render
+
+TINY = ["-r", "160,90", "--fps", "5", "--progress", "none"]
+
+
+def kldemo(*args: str | Path, cwd: Path | None = None, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd or REPO, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def decode(path: Path) -> tuple[list[np.ndarray], av.video.stream.VideoStream, float]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        return frames, stream, container.duration / 1e6
+
+
+@pytest.fixture(scope="module")
+def asym(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("asym")
+    result = kldemo("render", CONFIGS / "asym-kl.yaml", *TINY, "-o", folder / "asym-kl.mp4",
+                    "--cache-dir", folder / "cache", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    return folder / "asym-kl.mp4"
+
+
+def test_the_video_has_the_timelines_length_rate_and_size(asym):
+    frames, stream, seconds = decode(asym)
+    assert len(frames) == 28 * 5
+    assert stream.average_rate == 5
+    assert (stream.width, stream.height) == (160, 90)
+    assert seconds == pytest.approx(28, abs=1 / 5)
+
+
+def test_frames_change_during_transitions_and_not_during_holds(asym):
+    frames, _, _ = decode(asym)
+    moving = np.abs(frames[5].astype(int) - frames[10].astype(int)).max()
+    assert moving > 50  # p's modes moved apart between t = 1 s and t = 2 s
+    # keyframe 0 holds from t = 2.75 to 3.5 s: frames 14 to 17 are one picture
+    still = max(np.abs(frames[14].astype(int) - frames[k].astype(int)).max() for k in (15, 16, 17))
+    assert still <= 8  # codec noise only
+
+
+def test_jobs_do_not_change_the_output(tmp_path, asym):
+    result = kldemo("render", CONFIGS / "asym-kl.yaml", *TINY, "-o", tmp_path / "one.mp4",
+                    "--no-cache", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    one, _, _ = decode(tmp_path / "one.mp4")
+    two, _, _ = decode(asym)
+    assert len(one) == len(two)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_still_is_the_videos_frame(tmp_path, asym):
+    frames, _, _ = decode(asym)
+    for t in (0.0, 4.2, 27.8):
+        out = tmp_path / f"still-{t}.png"
+        result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", t, "-r", "160,90", "--fps", "5",
+                        "-o", out)
+        assert result.returncode == 0, result.stderr
+        still = np.asarray(Image.open(out).convert("RGB")).astype(int)
+        frame = frames[int(t * 5)].astype(int)
+        assert np.abs(still - frame).mean() < 3, t  # equal within codec tolerance
+        assert np.percentile(np.abs(still - frame), 99) < 40, t
+
+
+def test_a_bad_config_leaves_the_target_untouched(tmp_path, write_config):
+    target = tmp_path / "out.mp4"
+    target.write_bytes(b"an older video")
+    bad = write_config("p: {mean: 0, std: -1}\nq: {mean: 0, std: 1}\n")
+    result = kldemo("render", bad, *TINY, "-o", target, "--no-cache")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}:1:23: error: p.std: must be > 0 (got -1)" in result.stderr
+    assert target.read_bytes() == b"an older video"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "out.mp4"]
+
+
+def test_default_output_is_media_name_mp4_in_the_current_folder(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 2}\ndefaults: {hold: 1}\n")
+    result = kldemo("render", config, *TINY, "--no-cache", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, _, _ = decode(tmp_path / "media" / "tiny.mp4")
+    assert len(frames) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["media", "tiny.yaml"]
+
+
+@pytest.mark.parametrize("fmt", ["webm", "gif", "mov"])
+def test_other_formats(tmp_path, fmt):
+    out = tmp_path / f"sweep.{fmt}"
+    result = kldemo("render", CONFIGS / "mean-sweep.yaml", *TINY, "-o", out, "--no-cache")
+    assert result.returncode == 0, result.stderr
+    frames, _, seconds = decode(out)
+    assert len(frames) == 9 * 5
+    assert seconds == pytest.approx(9, abs=0.25)
+
+
+def test_png_format_writes_the_last_frame(tmp_path):
+    out = tmp_path / "last.png"
+    result = kldemo("render", CONFIGS / "mean-sweep.yaml", *TINY, "-o", out, "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(out).size == (160, 90)
+
+
+def test_labels_tex_without_latex_is_refused_before_rendering(tmp_path, write_config):
+    config = write_config("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\nstyle: {labels: tex}\n")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    python_dir = str(Path(sys.executable).parent)
+    result = kldemo("render", config, *TINY, "-o", tmp_path / "x.mp4", "--no-cache",
+                    env={"PATH": f"{python_dir}:{empty}"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{config}:3:18: error: style.labels: labels: tex needs LaTeX (latex and dvisvgm on "
+        "PATH); install it, or use labels: text (or auto)")
+    assert not (tmp_path / "x.mp4").exists()
