@@ -18,7 +18,15 @@ import click
 from kldemo import __version__
 from kldemo.errors import ConfigError, RenderError, UsageError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C so that every cleanup runs, then exit 143."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
 
 ConfigPath = click.Path(dir_okay=True, path_type=Path)
 
@@ -241,8 +249,44 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
     return index, count
 
 
+@cli.group()
+def cache() -> None:
+    """Inspect or clear the segment cache."""
+
+
+def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                        envvar="KLDEMO_CACHE_DIR",
+                        help="Segment cache folder [env KLDEMO_CACHE_DIR].")(command)
+
+
+@cache.command("info")
+@_cache_dir_option
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is, how many segments it holds and how large it is."""
+    from kldemo.cache import SegmentCache, default_cache_dir
+
+    info = SegmentCache(cache_dir or default_cache_dir()).info()
+    click.echo(f"folder   {info.folder}")
+    click.echo(f"segments {info.entries}")
+    click.echo(f"size     {info.bytes / 2**20:.1f} MiB of {info.limit / 2**20:.0f} MiB")
+
+
+@cache.command("clear")
+@_cache_dir_option
+def cache_clear(cache_dir: Path | None) -> None:
+    """Remove every cached segment."""
+    from kldemo.cache import SegmentCache, default_cache_dir
+
+    removed = SegmentCache(cache_dir or default_cache_dir()).clear()
+    click.echo(f"removed {removed} segment(s)")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``kldemo`` entry point: maps every outcome to its exit status."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="kldemo", standalone_mode=False)
     except ConfigError as error:
@@ -256,9 +300,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, click.exceptions.Abort) as stop:
         click.echo("kldemo: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     except RenderError as error:
         click.echo(f"kldemo: render failed: {error}", err=True)
         sys.exit(EXIT_FAILED)
@@ -266,4 +310,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Output piped into a command that stopped reading (| head): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_OK)
+    except OSError as error:  # an output that cannot be written: a clear line, no traceback
+        where = f" {error.filename}" if error.filename else ""
+        click.echo(f"kldemo: error:{where}: {error.strerror or error}", err=True)
+        sys.exit(EXIT_FAILED)
     sys.exit(EXIT_OK)
