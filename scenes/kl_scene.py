@@ -237,7 +237,7 @@ class KLScene(Scene):
                 digit_height=tick_digit,
                 color=theme.axis,
                 label_color=theme.muted,
-                stroke_width=2.5,
+                stroke_width=2.5 * s,
                 y_step=y_step,
             )
             # The last x label may stick out past the plot's right end: make room for it.
@@ -249,8 +249,9 @@ class KLScene(Scene):
         axes.shift(np.array([axes_left, plot_bottom, 0]) - axes._lo.points[0])
 
         # Curves and their names.
-        stroke = 4.5 if plan.theme == "dark" else 5.0
-        self.p_curve = DensityCurve(axes, plan.p_color, stroke, theme.area_opacity)
+        # p drawn wider, under q: where q fits p exactly, p still shows as q's outline.
+        stroke = (4.5 if plan.theme == "dark" else 5.0) * s
+        self.p_curve = DensityCurve(axes, plan.p_color, 1.5 * stroke, theme.area_opacity)
         self.q_curve = DensityCurve(axes, plan.q_color, stroke, theme.area_opacity)
         self.p_name = curve_name_label("p", plan.p_color, plan.labels, 44 * s)
         self.q_name = curve_name_label("q", plan.q_color, plan.labels, 44 * s)
@@ -273,6 +274,7 @@ class KLScene(Scene):
                     track_color=theme.track,
                     text_color=theme.text,
                     digit_height=digit,
+                    stroke_width=4 * s,
                 )
             )
         self.forward_bar, self.reverse_bar = bars
@@ -282,7 +284,8 @@ class KLScene(Scene):
             bar.shift(np.array([centre_x, axis_y, 0]) - bar.track.get_bottom())
 
         self.caption_slot = VGroup()
-        self.add(axes, self.p_curve, self.q_curve, self.p_name, self.q_name, *bars)
+        self.add(axes, self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve)
+        self.add(self.p_name, self.q_name, *bars)
         if self.title is not None:
             self.add(self.title)
         self.add(self.caption_slot)
@@ -304,7 +307,8 @@ class KLScene(Scene):
     @property
     def moving_parts(self) -> list[Mobject]:
         """What :meth:`show` changes every frame, in drawing order (above the static ones)."""
-        dynamic = [self.p_curve, self.q_curve, self.p_name, self.q_name]
+        dynamic = [self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve]
+        dynamic += [self.p_name, self.q_name]
         for bar in (self.forward_bar, self.reverse_bar):
             dynamic += [bar.fill, bar.overflow_mark, bar.number]
         return dynamic
@@ -346,12 +350,9 @@ class KLScene(Scene):
         return renderer.get_frame()
 
     def _dynamic_leaves(self) -> list[Mobject]:
-        """The dynamic mobjects' members that draw something, areas under their curves."""
+        """The members of the moving parts that draw something, in drawing order."""
         leaves = []
         for mob in self.moving_parts:
-            if isinstance(mob, DensityCurve):
-                leaves += [mob.area, mob] if mob.area in mob.submobjects else [mob]
-                continue
             leaves += [
                 m for m in mob.family_members_with_points() if not isinstance(m, VectorizedPoint)
             ]

@@ -4,10 +4,11 @@ Every piece here can be dropped into a manim scene of your own::
 
     from kldemo.scenes.mobjects import DensityAxes, DensityCurve, DivergenceBar, sample_density
 
-    axes = DensityAxes((-1, 10), (0, 1), width=8, height=5)
-    curve = DensityCurve(axes, color="#58C4DD")
+    axes = DensityAxes((-1, 10), (0, 1), width=8, height=5).center()
+    curve = DensityCurve(axes, color="#58C4DD", fill_opacity=0.2)
     xs, ys = sample_density([0.5, 0.5], [2, 8], [0.75, 0.75], (-1, 10))
     curve.set_data(xs, ys)
+    self.add(axes, curve.area, curve)
 
 The pieces are built for animation by frame: :meth:`DensityCurve.set_data`,
 :meth:`DivergenceBar.set_value` and :meth:`GlyphNumber.set_text` change points in place,
@@ -18,7 +19,8 @@ available) and ``"tex"`` (``MathTex``; needs LaTeX, and is only touched when ask
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
@@ -38,21 +40,10 @@ from manim import (
     VectorizedPoint,
     VGroup,
     VMobject,
+    config,
 )
 
-try:
-    from kldemo.core import density
-except ImportError:  # TEMPORARY until kldemo.core lands
-    from scipy.special import logsumexp as _lse
-
-    def density(x, weights, means, stds):
-        x = np.asarray(x, dtype=float)[..., :, None]
-        w, m, s = (np.asarray(a, dtype=float)[..., None, :] for a in (weights, means, stds))
-        z = (x - m) / s
-        with np.errstate(divide="ignore"):
-            logc = np.log(w) - np.log(s) - 0.5 * np.log(2 * np.pi) - 0.5 * z * z
-        return np.exp(_lse(logc, axis=-1))
-
+from kldemo.core import density
 
 LabelMode = Literal["tex", "text"]
 
@@ -61,6 +52,32 @@ LabelMode = Literal["tex", "text"]
 #: Pango picks what the machine has.
 TEXT_FONT = "Sans"
 MATH_FONT = "Serif"
+
+
+@contextmanager
+def wide_pango_canvas() -> Iterator[None]:
+    """Let Pango lay out text on a canvas wider than any text we set.
+
+    manim's ``Text`` renders onto an SVG canvas as large as ``config.pixel_width`` ×
+    ``pixel_height`` and silently drops the glyphs that fall outside it; the SVG is then
+    cached under a name that ignores the canvas. At small resolutions (160×90 in tests)
+    long strings lost their ends, and the truncated SVG was reused at every resolution.
+    The canvas is vector data, so a large one costs nothing.
+    """
+    saved = config.pixel_width, config.pixel_height
+    config.pixel_width = max(saved[0], 16384)
+    config.pixel_height = max(saved[1], 4096)
+    try:
+        yield
+    finally:
+        config.pixel_width, config.pixel_height = saved
+
+
+def pango_text(text: str, **kwargs) -> Text:
+    """``Text(text, **kwargs)``, laid out on a canvas that clips nothing."""
+    with wide_pango_canvas():
+        return Text(text, **kwargs)
+
 
 __all__ = [
     "DensityAxes",
@@ -75,7 +92,9 @@ __all__ = [
     "format_tick",
     "merge_glyphs",
     "nice_step",
+    "pango_text",
     "sample_density",
+    "wide_pango_canvas",
 ]
 
 # Where the per-component samples sit, in stds from the mean: dense at the mean (a narrow
@@ -228,7 +247,7 @@ class GlyphSet:
         """Glyphs from Pango (``Text``) in ``font``; one ``Text`` call in all."""
         chars = cls.CHARS
         # "8c8d8...": every character between two 8s, which give its advance.
-        text = Text("8" + "8".join(chars) + "8", font=font, weight=weight, font_size=96)
+        text = pango_text("8" + "8".join(chars) + "8", font=font, weight=weight, font_size=96)
         glyphs = list(text.submobjects)
         if len(glyphs) != 2 * len(chars) + 1:
             raise RuntimeError(f"Pango gave {len(glyphs)} glyphs for {2 * len(chars) + 1}")
@@ -393,7 +412,8 @@ def divergence_label(
         f'<span font_size="small"> </span>‖<span font_size="small"> </span>'
         f'<span foreground="{colors[second]}"><i>{b}</i></span>)'
     )
-    return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+    with wide_pango_canvas():
+        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
 
 
 def curve_name_label(
@@ -404,7 +424,7 @@ def curve_name_label(
         from manim import MathTex
 
         return MathTex(name, font_size=font_size, color=color)
-    return Text(name, font=MATH_FONT, slant=ITALIC, font_size=font_size, color=color)
+    return pango_text(name, font=MATH_FONT, slant=ITALIC, font_size=font_size, color=color)
 
 
 def fit_text(
@@ -443,7 +463,7 @@ def fit_text(
 def _centred_text(text: str, font_size: float, color: str, weight: str) -> Text:
     """A Pango ``Text`` whose lines are centred on each other."""
     # Without ligatures manim's Text has one submobject per character, newlines included.
-    mob = Text(
+    mob = pango_text(
         text,
         font=TEXT_FONT,
         font_size=font_size,
@@ -655,7 +675,8 @@ class DensityCurve(VMobject):
     ``axes`` is anything with a linear ``coords_to_point(x, y)`` (manim's ``Axes`` or
     :class:`DensityAxes`). Values above the top of ``y_range`` (default: the axes'
     ``y_range``) are clipped to it. With ``fill_opacity > 0`` the area under the curve is
-    shaded by the submobject :attr:`area`.
+    shaded by :attr:`area`, a separate mobject kept in step with the curve: add it to
+    the scene beneath the curves (``scene.add(curve.area, curve)``).
     """
 
     def __init__(
@@ -676,8 +697,6 @@ class DensityCurve(VMobject):
         self.area = VMobject(fill_color=color, fill_opacity=fill_opacity, stroke_width=0)
         self.area.polyline = True
         self._with_area = fill_opacity > 0
-        if self._with_area:
-            self.add(self.area)
 
     def _affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if hasattr(self.axes, "affine"):
@@ -722,7 +741,8 @@ class DivergenceBar(VGroup):
     :meth:`set_value` updates everything in place.
 
     Layout, bottom to top: ``label``, the bar (a faint track of full height with the
-    fill), the overflow chevron's room, the number.
+    fill), the overflow chevron's room, the number. ``stroke_width`` is the chevron's
+    (the track's outline is half of it).
     """
 
     def __init__(
@@ -737,6 +757,7 @@ class DivergenceBar(VGroup):
         text_color: str = "#FFFFFF",
         digit_height: float = 0.28,
         value: float = 0.0,
+        stroke_width: float = 4.0,
     ):
         super().__init__()
         if not bar_max > 0:
@@ -746,7 +767,7 @@ class DivergenceBar(VGroup):
             width=width,
             height=height,
             stroke_color=track_color,
-            stroke_width=2,
+            stroke_width=stroke_width / 2,
             fill_color=track_color,
             fill_opacity=0.35,
         )
@@ -756,7 +777,10 @@ class DivergenceBar(VGroup):
         gap = 0.35 * digit_height
         mark_h = 0.8 * digit_height
         self.overflow_mark = VMobject(
-            stroke_color=color, stroke_width=4, fill_opacity=0, joint_type=LineJointType.MITER
+            stroke_color=color,
+            stroke_width=stroke_width,
+            fill_opacity=0,
+            joint_type=LineJointType.MITER,
         )
         self.overflow_mark.polyline = True
         chevron = np.array([[-1.0, 0, 0], [0, 0.55, 0], [1.0, 0, 0]]) * [0.3 * width, mark_h, 1]
@@ -785,11 +809,8 @@ class DivergenceBar(VGroup):
             return self
         self.value = value
         ur, ul, dl, _ = self.track.get_vertices()
-        finite = math.isfinite(value)
-        if finite:
-            frac = min(max(value / self.bar_max, 0.0), 1.0)
-        else:
-            frac = 1.0 if value > 0 else 0.0  # +inf full; nan, -inf empty
+        # Full at bar_max and above (+inf included); empty for nan and -inf.
+        frac = min(max(value / self.bar_max, 0.0), 1.0) if not math.isnan(value) else 0.0
         top = dl + frac * (ul - dl)
         if frac > 0:
             corners = np.array([dl, dl + (ur - ul), top + (ur - ul), top, dl])
