@@ -81,7 +81,7 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
     """The divergences without rendering: by default at t = 0 and the end of each transition."""
     from kldemo.config import load_config
-    from kldemo.numbers import kl_rows, write_rows
+    from kldemo.table import kl_rows, write_rows
 
     loaded = load_config(config)
     rows = kl_rows(loaded, at=at, every=every)

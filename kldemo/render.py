@@ -106,7 +106,7 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
 
 def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     """Every frame's state and divergences, computed at once, and the fixed look."""
-    from kldemo.numbers import divergences
+    from kldemo.table import divergences
     from kldemo.view import fit_bar_max, fit_x_range, fit_y_range, sample_times
     from kldemo.scenes.plan import FrameStates, ScenePlan
 
@@ -225,11 +225,6 @@ class FrameDrawer:
         self.plan = plan
         self.scene = KLScene(plan)
         self.scene.build()
-        self.renderer = self.scene.renderer
-        static = getattr(self.scene, "static_mobjects", None)
-        self.moving = self.scene.moving_mobjects() if static else None
-        if static:
-            self.renderer.save_static_frame_data(self.scene, static())
         self._last: tuple[bytes, np.ndarray] | None = None
 
     def _state_key(self, i: int) -> bytes:
@@ -242,9 +237,7 @@ class FrameDrawer:
         key = self._state_key(i)
         if self._last is not None and self._last[0] == key:
             return self._last[1]  # a still moment (a hold): the same pixels again
-        self.scene.show(i)
-        self.renderer.update_frame(self.scene, mobjects=self.moving)
-        pixels = np.ascontiguousarray(self.renderer.camera.pixel_array).copy()
+        pixels = np.array(self.scene.capture(i), copy=True)
         self._last = (key, pixels)
         return pixels
 

@@ -77,30 +77,46 @@ class SegmentEncoder:
 
 
 def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings) -> None:
-    """Concatenate segment files into ``target`` by stream copy (GIF: palettised)."""
-    manifest = "".join(f"file 'file:{Path(s).resolve().as_posix()}'\n" for s in segments)
-    source = av.open(io.BytesIO(manifest.encode()), format="concat", options={"safe": "0"})
-    try:
-        stream = source.streams.video[0]
-        out_format = {"mp4": "mp4", "mov": "mov", "webm": "webm", "gif": "gif"}[fmt]
-        output = av.open(str(target), mode="w", format=out_format)
-        try:
-            if fmt == "gif":
-                _palettised_gif(source, stream, output, settings)
-            else:
-                copy = output.add_stream_from_template(template=stream)
-                if settings.pixel_format == "yuva420p":
-                    copy.pix_fmt = "yuva420p"
+    """Concatenate segment files into ``target`` by stream copy (GIF: palettised).
+
+    Every segment starts its clock at frame 0 and has the same encoder delay, so shifting
+    each one's timestamps by the frames before it gives one continuous, exact timeline.
+    """
+    if fmt == "gif":
+        _joined_gif(segments, target, settings)
+        return
+    with av.open(str(target), mode="w", format=fmt) as output:
+        copy = None
+        before = 0  # frames of the segments already copied
+        for segment in segments:
+            with av.open(str(segment)) as source:
+                stream = source.streams.video[0]
+                if copy is None:
+                    copy = output.add_stream_from_template(template=stream)
+                    copy.time_base = stream.time_base
+                    if settings.pixel_format == "yuva420p":
+                        copy.pix_fmt = "yuva420p"
+                if stream.time_base != copy.time_base:
+                    raise ValueError(f"{segment}: time base {stream.time_base} differs from "
+                                     f"{copy.time_base}")
+                offset = round(before / (settings.fps * stream.time_base))
+                frames = 0
                 for packet in source.demux(stream):
-                    if packet.dts is None:  # the demuxer's flush packets
+                    if packet.dts is None:  # the demuxer's flush packet
                         continue
-                    packet.dts = None  # segments restart their clocks; let libav recompute
+                    frames += 1
+                    packet.pts += offset
+                    packet.dts += offset
                     packet.stream = copy
                     output.mux(packet)
-        finally:
-            output.close()
-    finally:
-        source.close()
+                before += frames
+
+
+def _joined_gif(segments: list[Path], target: Path, settings: VideoSettings) -> None:
+    manifest = "".join(f"file 'file:{Path(s).resolve().as_posix()}'\n" for s in segments)
+    with av.open(io.BytesIO(manifest.encode()), format="concat", options={"safe": "0"}) as source, \
+            av.open(str(target), mode="w", format="gif") as output:
+        _palettised_gif(source, source.streams.video[0], output, settings)
 
 
 def _palettised_gif(source, stream, output, settings: VideoSettings) -> None:
