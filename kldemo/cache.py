@@ -62,16 +62,28 @@ class SegmentCache:
     def _record(self, key: str) -> Path:
         return self.segments / key[:2] / f"{key}.json"
 
-    def get(self, key: str, suffix: str) -> Path | None:
-        """The entry's file if it is complete and intact, else None (and it is removed)."""
+    def get(self, key: str, suffix: str, into: Path | None = None) -> Path | None:
+        """The entry's file if it is complete and intact, else None (and it is removed).
+
+        With ``into`` (a folder on the cache's file system) the file is first hard-linked
+        there and the link is checked and returned: another process evicting or clearing
+        the entry meanwhile cannot take it away from the caller.
+        """
         path, record = self.path(key, suffix), self._record(key)
         try:
             meta = json.loads(record.read_text())
+            if into is not None:
+                link = Path(into) / path.name
+                link.unlink(missing_ok=True)
+                os.link(path, link)
+                path = link
             data = path.read_bytes()
         except (OSError, ValueError):
             return None
         if len(data) != meta.get("size") or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
             self.discard(key, suffix)
+            if into is not None:
+                path.unlink(missing_ok=True)
             return None
         with contextlib.suppress(OSError):
             os.utime(record)  # recently used: evicted last

@@ -11,6 +11,7 @@ how the work was split.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import shutil
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kldemo import __version__
-from kldemo.errors import ConfigError, RenderError, UsageError
+from kldemo.errors import ConfigError, Diagnostic, RenderError, UsageError
 from kldemo.files import atomic_path
 from kldemo.progress import Progress
 from kldemo.timeline import Timeline
@@ -64,6 +65,7 @@ class RenderOptions:
     shard: tuple[int, int] | None = None
     report: Path | None = None
     progress: str = "auto"
+    contact_sheet: bool = False
 
     @classmethod
     def from_cli(cls, options: dict[str, Any]) -> RenderOptions:
@@ -115,13 +117,39 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     states = timeline.state_at(timeline.frame_times(fps))
     forward, reverse = divergences(states.p, states.q)
 
+    style = model.style
+    bars = tuple(getattr(style, "bars", ("forward", "reverse")))
+    panels = tuple(getattr(model, "panels", ()))
+    # The bounded divergences, only for the bars shown (each is a quadrature per frame).
+    shown = {}
+    if any(name in bars for name in ("js", "tv", "hellinger")):
+        from kldemo.core import hellinger_distance, js_divergence, tv_distance
+
+        for name, divergence in (("js", js_divergence), ("tv", tv_distance),
+                                 ("hellinger", hellinger_distance)):
+            if name in bars:
+                shown[name] = divergence(*states.p, *states.q)
+
     samples = timeline.state_at(sample_times(timeline))
     x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
     y_range = tuple(model.view.y_range) if model.view.y_range else fit_y_range(samples.p, samples.q, x_range)
-    if model.style.bar_max == "auto":
-        bar_max = fit_bar_max(np.concatenate(divergences(samples.p, samples.q)))
+    if style.bar_max == "auto":
+        # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
+        sample_kl = dict(zip(("forward", "reverse"), divergences(samples.p, samples.q), strict=True))
+        scaled = [sample_kl[name] for name in sample_kl if name in bars or "trace" in panels]
+        bar_max = fit_bar_max(np.concatenate(scaled or list(sample_kl.values())))
     else:
-        bar_max = float(model.style.bar_max)
+        bar_max = float(style.bar_max)
+    integrand_range = None
+    if "integrand" in panels:
+        from kldemo.view import fit_integrand_range
+
+        integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
+    optima, optimum = (), None
+    if getattr(style, "markers", False):
+        from kldemo.view import optimum_markers
+
+        optima, optimum = optimum_markers(timeline, states.t, states.p)
 
     captions = [s.caption for s in timeline.steps]
     caption_texts = tuple(dict.fromkeys(c for c in captions if c))
@@ -132,13 +160,14 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     frames = FrameStates(
         t=states.t, p_weights=states.p.weights, p_means=states.p.means, p_stds=states.p.stds,
         q_weights=states.q.weights, q_means=states.q.means, q_stds=states.q.stds,
-        forward_kl=forward, reverse_kl=reverse, caption=frame_caption,
+        forward_kl=forward, reverse_kl=reverse, caption=frame_caption, optimum=optimum,
+        **shown,
     )
-    style = model.style
     return ScenePlan(
         frames=frames, x_range=x_range, y_range=y_range, bar_max=bar_max, theme=style.theme,
         p_color=style.p_color, q_color=style.q_color, labels=labels, title=model.title,
-        captions=caption_texts,
+        captions=caption_texts, bars=bars, panels=panels, integrand_range=integrand_range,
+        duration=timeline.duration, optima=tuple(optima),
     )
 
 
@@ -179,17 +208,31 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
     look = repr((
         __version__, manim.__version__, video, transparent, plan.x_range, plan.y_range,
         plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
+        plan.bars, plan.panels, plan.integrand_range, plan.duration, plan.optima,
     ))
     f = plan.frames
-    keyed = []
-    for s in segments:
-        arrays = [np.ascontiguousarray(getattr(f, name)[s.start:s.stop]) for name in (
-            "p_weights", "p_means", "p_stds", "q_weights", "q_means", "q_stds",
-            "forward_kl", "reverse_kl")]
+    names = ["p_weights", "p_means", "p_stds", "q_weights", "q_means", "q_stds",
+             "forward_kl", "reverse_kl"]
+    names += [name for name in ("js", "tv", "hellinger", "optimum") if getattr(f, name) is not None]
+    # The trace panel draws every frame so far: a segment's pixels depend on the frames
+    # before it (and on the frame count, which sets how densely the trace is sampled).
+    trace = "trace" in plan.panels
+    traced = np.stack([f.t, f.forward_kl, f.reverse_kl], axis=1) if trace else None
+    history = hashlib.sha256(str(len(f)).encode())
+    done = 0
+    keys: dict[int, str] = {}
+    for k in sorted(range(len(segments)), key=lambda k: segments[k].start):
+        s = segments[k]
+        arrays = [np.ascontiguousarray(getattr(f, name)[s.start:s.stop]) for name in names]
         shown = [plan.captions[c] if c >= 0 else "" for c in f.caption[s.start:s.stop]]
-        key = segment_key(look, *(a.tobytes() for a in arrays), "\x00".join(shown))
-        keyed.append(replace(s, key=key))
-    return keyed
+        before = ""
+        if trace:
+            history.update(np.ascontiguousarray(traced[done:s.start]).tobytes())
+            done = s.start
+            before = history.hexdigest()
+            arrays.append(np.ascontiguousarray(f.t[s.start:s.stop]))
+        keys[k] = segment_key(look, *(a.tobytes() for a in arrays), "\x00".join(shown), before)
+    return [replace(s, key=keys[k]) for k, s in enumerate(segments)]
 
 
 # -- drawing frames (in a worker process, or in this one) -------------------------------
@@ -225,21 +268,37 @@ class FrameDrawer:
         self.plan = plan
         self.scene = KLScene(plan)
         self.scene.build()
-        self._last: tuple[bytes, np.ndarray] | None = None
+        self._last: bytes | None = None
 
     def _state_key(self, i: int) -> bytes:
         f = self.plan.frames
-        return b"".join(np.asarray(getattr(f, n)[i]).tobytes() for n in (
-            "p_weights", "p_means", "p_stds", "q_weights", "q_means", "q_stds", "caption"))
+        names = ["p_weights", "p_means", "p_stds", "q_weights", "q_means", "q_stds", "caption"]
+        if f.optimum is not None:
+            names.append("optimum")  # markers appear once p has come to rest
+        if "trace" in self.plan.panels:
+            names.append("t")  # the trace grows during holds too
+        return b"".join(np.asarray(getattr(f, n)[i]).tobytes() for n in names)
 
-    def draw(self, i: int) -> np.ndarray:
-        """The RGBA pixels (height, width, 4) of frame i."""
+    def draw(self, i: int) -> np.ndarray | None:
+        """The RGBA pixels (height, width, 4) of frame i, or None when they are those of
+        the frame drawn last (a still moment: a hold).
+
+        The array is the camera's buffer, valid until the next call.
+        """
         key = self._state_key(i)
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]  # a still moment (a hold): the same pixels again
-        pixels = np.array(self.scene.capture(i), copy=True)
-        self._last = (key, pixels)
-        return pixels
+        if key == self._last:
+            return None
+        self._last = key
+        return self.scene.capture(i, copy=False)
+
+    def forget(self) -> None:
+        """Draw the next frame even if it shows the state drawn last."""
+        self._last = None
+
+    def image(self, i: int) -> np.ndarray:
+        """Frame i as a new RGBA array of its own."""
+        self._last = None
+        return np.array(self.draw(i), copy=True)
 
 
 def _drawer(plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
@@ -279,17 +338,13 @@ def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, seg
     path = Path(name)
     encoder = SegmentEncoder(path, video)
     try:
-        previous, repeat = None, 0
+        drawer.forget()  # a segment starts with a drawn frame, whatever was drawn before
         for i in range(segment.start, segment.stop):
             pixels = drawer.draw(i)
-            if pixels is previous:
-                repeat += 1
-                continue
-            if previous is not None:
-                encoder.write(previous, repeat)
-            previous, repeat = pixels, 1
-        if previous is not None:
-            encoder.write(previous, repeat)
+            if pixels is None:
+                encoder.repeat()
+            else:
+                encoder.write(pixels)
         encoder.close()
     except BaseException:
         encoder.abort()
@@ -381,9 +436,10 @@ class Outcome:
     output: Path | None = None
     length: float | None = None
     seconds: float = 0.0
-    errors: list[str] | None = None
+    errors: list[Diagnostic] | None = None
     segments: int = 0
     rendered: int = 0
+    contact_sheet: Path | None = None
 
 
 def output_format(options: RenderOptions, target: Path | None) -> str:
@@ -435,10 +491,13 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kldemo-")))
         else:
             scratch = cache.scratch()
+            # Links to the cached segments this render uses, held until the join is done.
+            held = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="held-",
+                                                                        dir=scratch)))
         files: dict[int, Path] = {}
         todo: list[int] = []
         for index, segment in enumerate(segments):
-            found = cache.get(segment.key, video.suffix) if cache else None
+            found = cache.get(segment.key, video.suffix, into=held) if cache else None
             if found is not None:
                 files[index] = found
             else:
@@ -448,7 +507,12 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
 
         def finished(j: int, path: Path) -> None:
             segment = segments[todo[j]]
-            files[todo[j]] = cache.put(segment.key, video.suffix, path) if cache else path
+            if cache is None:
+                files[todo[j]] = path
+            else:
+                stored = cache.put(segment.key, video.suffix, path)
+                files[todo[j]] = held / stored.name
+                os.link(stored, files[todo[j]])
             progress.advance(len(segment))
 
         render_segments(plan, video, options.transparent, [segments[i] for i in todo], scratch,
@@ -480,7 +544,7 @@ def render_still_plan(plan: ScenePlan, index: int, target: Path, options: Render
     video = VideoSettings.for_format("mp4", width, height, options.frame_rate, options.transparent)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
         drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose)
-        pixels = drawer.draw(index)
+        pixels = drawer.image(index)
     with atomic_path(target) as temporary:
         Image.fromarray(pixels, "RGBA").save(temporary, format="PNG")
     return target
@@ -511,61 +575,103 @@ def shard(configs: list[Path], index: int, count: int) -> list[Path]:
     return ordered[start:start + size + (1 if index <= extra else 0)]
 
 
-def render_many(configs: list[Path], options: RenderOptions) -> int:
-    """Render every config; one bad file does not stop the others. Returns the exit status."""
-    from kldemo.config import load_config
-    from kldemo.report import write_report
+def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tuple[Path, str]]:
+    """Each config's output file and format, checked before anything renders.
 
-    if options.shard:
-        configs = shard(configs, *options.shard)
+    Decided over every config given, before ``--shard`` picks a slice, so that each shard
+    of a CI matrix names its outputs alike and refuses the same collisions.
+    """
     several = len(configs) > 1
     if several and options.output is not None and options.output.suffix.lstrip(".") in FORMATS \
             and not options.output.is_dir():
         raise UsageError(f"-o {options.output}: with several configs, -o names a folder")
-    progress = Progress.create(options.progress)
-    targets: dict[Path, Path] = {}
-    plans: list[tuple[Path, Path | None, str | None]] = []
-    for config in configs:
+    outputs: dict[Path, tuple[Path, str]] = {}
+    writers: dict[Path, Path] = {}  # every file a config writes -> that config
+    for config in sorted(dict.fromkeys(configs), key=lambda p: p.as_posix()):
         fmt = output_format(options, None if several else options.output)
         target = output_path(config, options, fmt, several)
-        if target.resolve() in targets:
-            raise UsageError(f"{config} and {targets[target.resolve()]} would both write {target}")
-        targets[target.resolve()] = config
-        plans.append((config, target, fmt))
+        written = [target, contact_sheet_path(target)] if options.contact_sheet else [target]
+        for path in written:
+            other = writers.setdefault(path.resolve(), config)
+            if other != config:
+                raise UsageError(
+                    f"{other} and {config} would both write {path}; rename one of them, "
+                    "or render them in separate runs with different -o folders")
+        outputs[config] = (target, fmt)
+    return outputs
 
-    outcomes: list[Outcome] = []
-    for config, target, fmt in plans:
-        began = time.perf_counter()
-        try:
-            loaded = load_config(config)
-            outcome = render_config(loaded, options, target, fmt, progress)
-        except ConfigError as error:
-            for diagnostic in error.diagnostics:
-                progress.error(str(diagnostic))
-            outcome = Outcome(config, "invalid", errors=[str(d) for d in error.diagnostics])
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except UsageError:
-            raise
-        except Exception as error:  # a failed render must not stop the other configs
-            message = f"{config}: render failed: {type(error).__name__}: {error}"
-            progress.error(message)
-            if options.verbose:
-                import traceback
 
-                traceback.print_exc()
-            outcome = Outcome(config, "failed", errors=[message])
-        outcome.seconds = outcome.seconds or time.perf_counter() - began
-        outcomes.append(outcome)
-    if options.report:
-        write_report(options.report, outcomes)
-    if several:
-        progress.summary(outcomes)
+def contact_sheet_path(target: Path) -> Path:
+    """``<stem>.contact.png`` beside the video."""
+    return target.with_name(f"{target.stem}.contact.png")
+
+
+def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
+               progress: Progress) -> Outcome:
+    """Load, render and (with --contact-sheet) draw the sheet of one config.
+
+    A bad file is ``invalid`` and a render that raises is ``failed``, with their errors;
+    neither is raised, so that the other configs of a batch go on.
+    """
+    from kldemo.config import load_config
+
+    began = time.perf_counter()
+    try:
+        loaded = load_config(config)
+        outcome = render_config(loaded, options, target, fmt, progress)
+        if options.contact_sheet:
+            from kldemo.contact import write_contact_sheet
+
+            outcome.contact_sheet = write_contact_sheet(
+                loaded, options, contact_sheet_path(target))
+            progress.note(f"{config.name}: wrote {outcome.contact_sheet}")
+    except ConfigError as error:
+        for diagnostic in error.diagnostics:
+            progress.error(str(diagnostic))
+        outcome = Outcome(config, "invalid", errors=list(error.diagnostics))
+    except (KeyboardInterrupt, SystemExit, UsageError):
+        raise
+    except Exception as error:  # a failed render must not stop the other configs
+        failure = Diagnostic(str(config), None, None, "",
+                             f"render failed: {type(error).__name__}: {error}")
+        progress.error(str(failure))
+        if options.verbose:
+            import traceback
+
+            traceback.print_exc()
+        outcome = Outcome(config, "failed", errors=[failure])
+    outcome.seconds = outcome.seconds or time.perf_counter() - began
+    return outcome
+
+
+def exit_status(outcomes: list[Outcome]) -> int:
+    """2 if any config was invalid, else 1 if any render failed, else 0."""
     if any(o.status == "invalid" for o in outcomes):
         return 2
     if any(o.status == "failed" for o in outcomes):
         return 1
     return 0
+
+
+def render_many(configs: list[Path], options: RenderOptions) -> int:
+    """Render every config; one bad file does not stop the others. Returns the exit status."""
+    from kldemo.report import write_report
+
+    outputs = plan_outputs(configs, options)
+    chosen = list(outputs)
+    if options.shard:
+        chosen = shard(chosen, *options.shard)
+    progress = Progress.create(options.progress)
+    if options.shard and not chosen:
+        progress.note(f"shard {options.shard[0]}/{options.shard[1]}: no config in this slice "
+                      f"of {len(outputs)}")
+    outcomes = [render_one(config, options, *outputs[config], progress) for config in chosen]
+    status = exit_status(outcomes)
+    if options.report:
+        write_report(options.report, outcomes, shard=options.shard, exit_status=status)
+    if len(outputs) > 1:
+        progress.summary(outcomes)
+    return status
 
 
 __all__ = ["RenderError", "RenderOptions", "render_many", "render_still", "sys"]

@@ -41,7 +41,8 @@ class VideoSettings:
         if transparent:  # mov: QuickTime Animation keeps the alpha channel
             return cls(width, height, rate, "mov", "qtrle", "argb")
         container = "mov" if fmt == "mov" else "mp4"
-        return cls(width, height, rate, container, "libx264", "yuv420p", (("crf", "23"),))
+        return cls(width, height, rate, container, "libx264", "yuv420p",
+                   (("crf", "23"), ("preset", "superfast")))
 
     @property
     def suffix(self) -> str:
@@ -52,20 +53,32 @@ class SegmentEncoder:
     """Writes RGBA frames (height, width, 4) into one segment file."""
 
     def __init__(self, path: Path, settings: VideoSettings):
+        from av.video.reformatter import VideoReformatter
+
         self.settings = settings
         self.container = av.open(str(path), mode="w", format=settings.container)
         self.stream = self.container.add_stream(settings.codec, rate=settings.fps,
                                                 options=dict(settings.options))
         self.stream.width, self.stream.height = settings.width, settings.height
         self.stream.pix_fmt = settings.pixel_format
+        self.reformatter = VideoReformatter()
+        self.last: av.VideoFrame | None = None
         self.pts = 0
 
-    def write(self, rgba: np.ndarray, repeat: int = 1) -> None:
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba")
-        for _ in range(repeat):
-            frame.pts = self.pts
-            self.pts += 1
-            self.container.mux(self.stream.encode(frame))
+    def write(self, rgba: np.ndarray) -> None:
+        """Encode one frame; ``rgba`` is read now and may change afterwards."""
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(rgba), format="rgba")
+        # The encoder's own pixel format, in a buffer of the frame's own.
+        self.last = self.reformatter.reformat(frame, format=self.settings.pixel_format)
+        self.repeat()
+
+    def repeat(self) -> None:
+        """Encode the frame written last once more."""
+        if self.last is None:
+            raise ValueError("nothing to repeat: no frame written yet")
+        self.last.pts = self.pts
+        self.pts += 1
+        self.container.mux(self.stream.encode(self.last))
 
     def close(self) -> None:
         self.container.mux(self.stream.encode())
@@ -79,12 +92,16 @@ class SegmentEncoder:
 def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings) -> None:
     """Concatenate segment files into ``target`` by stream copy (GIF: palettised).
 
-    Every segment starts its clock at frame 0 and has the same encoder delay, so shifting
-    each one's timestamps by the frames before it gives one continuous, exact timeline.
+    Every segment starts its clock at frame 0, so shifting its presentation times by the
+    frames before it gives one continuous, exact timeline. Decoding times are renumbered:
+    the i-th packet of a segment in decoding order decodes at frame ``i - delay``, where
+    ``delay`` is the largest reordering delay (B-frames) of any segment; that never comes
+    after the packet's presentation, and it only ever increases across segment joins.
     """
     if fmt == "gif":
         _joined_gif(segments, target, settings)
         return
+    delay = max(_reorder_delay(s, settings.fps) for s in segments)
     with av.open(str(target), mode="w", format=fmt) as output:
         copy = None
         before = 0  # frames of the segments already copied
@@ -99,17 +116,28 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
                 if stream.time_base != copy.time_base:
                     raise ValueError(f"{segment}: time base {stream.time_base} differs from "
                                      f"{copy.time_base}")
-                offset = round(before / (settings.fps * stream.time_base))
+                ticks = 1 / (settings.fps * stream.time_base)  # per frame
+                offset = round(before * ticks)
                 frames = 0
                 for packet in source.demux(stream):
                     if packet.dts is None:  # the demuxer's flush packet
                         continue
-                    frames += 1
                     packet.pts += offset
-                    packet.dts += offset
+                    packet.dts = round((before + frames - delay) * ticks)
                     packet.stream = copy
                     output.mux(packet)
+                    frames += 1
                 before += frames
+
+
+def _reorder_delay(segment: Path, fps: Fraction) -> int:
+    """How many frames a segment's first packet decodes before it is shown (B-frames)."""
+    with av.open(str(segment)) as source:
+        stream = source.streams.video[0]
+        for packet in source.demux(stream):
+            if packet.dts is not None:
+                return max(0, round(-packet.dts * stream.time_base * fps))
+    return 0
 
 
 def _joined_gif(segments: list[Path], target: Path, settings: VideoSettings) -> None:

@@ -14,6 +14,7 @@ function of its index: :meth:`show` sets every changing mobject from the plan al
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -26,17 +27,25 @@ from .mobjects import (
     DensityCurve,
     DivergenceBar,
     GlyphSet,
+    IntegrandPanel,
+    OptimumMarker,
+    TracePanel,
     _spaced_step,
+    bar_label,
     curve_name_label,
     density,
     divergence_label,
     fit_text,
     format_tick,
+    integrand_label,
+    legend,
     merge_glyphs,
+    pango_text,
     sample_density,
+    sample_integrands,
     tick_values,
 )
-from .plan import ScenePlan
+from .plan import BAR_BOUNDS, ScenePlan
 
 __all__ = ["DARK", "LIGHT", "KLCamera", "KLScene", "Theme"]
 
@@ -103,6 +112,7 @@ LIGHT = Theme(
 )
 
 _CHUNK = 240  # frames sampled per numpy batch
+_TRACE_POINTS = 600  # at most about this many points per line of the trace panel
 
 
 @dataclass
@@ -114,6 +124,9 @@ class _Chunk:
     q_ys: np.ndarray
     p_peak: np.ndarray  # (frames, 2): x, y of the point the name label follows
     q_peak: np.ndarray
+    int_xs: np.ndarray | None = None  # the integrand panel's samples, when shown
+    int_forward: np.ndarray | None = None
+    int_reverse: np.ndarray | None = None
 
 
 class KLScene(Scene):
@@ -136,7 +149,7 @@ class KLScene(Scene):
         self._chunk: _Chunk | None = None
         self._captions: dict[int, Mobject] = {}
         self._static_image: np.ndarray | None = None
-        self._static_key: Mobject | None = None
+        self._static_key: tuple[int, int] | None = None
         kwargs.setdefault("camera_class", KLCamera)
         super().__init__(**kwargs)
 
@@ -149,7 +162,16 @@ class KLScene(Scene):
     # ------------------------------------------------------------------ building
 
     def build(self) -> None:
-        """Create every mobject, lay them out for the current frame size, and add them."""
+        """Create every mobject, lay them out for the current frame size, and add them.
+
+        The layout, in the content area left between the title and the caption band::
+
+            main axes (p, q, optimum markers) | bars, one per divergence
+            integrand panel (same x as above) | trace panel
+
+        The bottom row exists only when a panel is shown; a column with one item gives it
+        the whole height. Bars share the main axes' x-axis line when they share its row.
+        """
         if self._built:
             return
         plan, theme = self.plan, self.theme
@@ -183,48 +205,78 @@ class KLScene(Scene):
             self._caption_box = (right - left, band, bottom + band / 2)
             bottom += band + 0.25 * s
 
-        # The bars' panel on the right: as wide as the two labels need, within limits.
         colors = {"p": plan.p_color, "q": plan.q_color}
-        label_size = 32 * s
-        fwd_label = divergence_label("p", "q", colors, plan.labels, label_size, theme.text)
-        rev_label = divergence_label("q", "p", colors, plan.labels, label_size, theme.text)
+        panels = set(plan.panels)
+        content_w = right - left
+
+        # The bars' labels decide the right column's width, within limits.
+        notes = any(name in BAR_BOUNDS for name in plan.bars)
+        labels = [
+            bar_label(name, colors, plan.labels, 32 * s, theme.text, theme.muted if notes else None)
+            for name in plan.bars
+        ]
         col_gap = 0.3 * s
-        pitch = max(fwd_label.width, rev_label.width) + col_gap
-        max_panel = 0.36 * (right - left)
-        if 2 * pitch > max_panel:
-            shrink = max_panel / (2 * pitch)
-            fwd_label.scale(shrink)
-            rev_label.scale(shrink)
-            pitch *= shrink
-        panel_width = 2 * pitch
-        label_h = max(fwd_label.height, rev_label.height)
-        label_gap = 0.2 * s
+        need = sum(label.width + col_gap for label in labels)
+        max_bars = min(0.52, 0.36 + 0.06 * max(0, len(labels) - 2)) * content_w
+        if need > max_bars:
+            for label in labels:
+                label.scale(max_bars / need)
+        pitches = [label.width + col_gap for label in labels]
+        bars_w = sum(pitches)
+        column_w = max(bars_w, 0.36 * content_w if "trace" in panels else 0.0)
+        column_left = right - column_w
+        main_right = column_left - (0.45 * s if column_w > 0 else 0.0)
+
+        # Rows: the panels take the bottom of the content area.
+        row_gap = 0.35 * s
+        split = bottom + 0.42 * (top - bottom)
+        main_bottom = split + row_gap / 2 if "integrand" in panels else bottom
+        bars_bottom = split + row_gap / 2 if "trace" in panels else bottom
+        shared = bool(labels) and main_bottom == bars_bottom
 
         digit = 0.3 * s
-        digit = min(digit, 0.92 * pitch / self.glyphs.width("1.23e+04"))
+        for name, pitch in zip(plan.bars, pitches, strict=True):
+            widest = "0.000" if name in BAR_BOUNDS else "1.23e+04"
+            digit = min(digit, 0.92 * pitch / self.glyphs.width(widest))
         number_room = digit * (1 + 3 * 0.35 + 0.8) + 0.1 * s  # number, gaps, chevron
+        label_h = max((label.height for label in labels), default=0.0)
+        label_room = label_h + 1.2 * 0.35 * digit + 0.1 + 0.05 * s  # as DivergenceBar sets it
+
+        # The integrand panel's legend and y labels, to align its plot with the main axes'.
+        tick_digit = 0.2 * s
+        panel_digit = 0.17 * s
+        integrand = None
+        if "integrand" in panels:
+            entries = [
+                (plan.p_color, integrand_label("p", "q", colors, plan.labels, 22 * s, theme.text)),
+                (plan.q_color, integrand_label("q", "p", colors, plan.labels, 22 * s, theme.text)),
+            ]
+            key = legend(entries, main_right - left, 0.3 * s, 3 * s)
+            i0, i1 = plan.integrand_range or (-1.0, 1.0)
+            int_top = split - row_gap / 2 - key.height - 0.9 * panel_digit
+            int_bottom = bottom + (0.6 if i0 >= 0 else 0.5) * panel_digit + 0.05 * s
+            int_step = _spaced_step(i0, i1, int_top - int_bottom, self.glyphs, panel_digit, False)
+            int_label_w = self._y_label_width(i0, i1, int_step) * panel_digit
+            integrand = (key, (i0, i1), int_top, int_bottom, int_step, int_label_w)
 
         # The axes: what is left on the left, less room for tick labels.
-        tick_digit = 0.2 * s
         tick_room = tick_digit * (0.6 + 0.6 + 1.0) + 0.05 * s
-        bottom_room = max(tick_room, label_gap + label_h + 0.1 + 0.05 * s)
+        bottom_room = max(tick_room, label_room) if shared else tick_room
         x0, (y0, y1) = plan.x_range[0], plan.y_range
         plot_top = top - 0.6 * tick_digit  # room for half the top y label
         # The x-axis (and the bars' feet) sit at y = 0, which is a fraction f up the plot
         # when y_range starts below 0: the room under the axis then lies inside the plot.
         f = min(max((0.0 - y0) / (y1 - y0), 0.0), 0.9)
         plot_bottom = max(
-            (bottom + bottom_room - f * plot_top) / (1 - f), bottom + 0.6 * tick_digit
+            (main_bottom + bottom_room - f * plot_top) / (1 - f), main_bottom + 0.6 * tick_digit
         )
         plot_height = plot_top - plot_bottom
         y_step = _spaced_step(y0, y1, plot_height, self.glyphs, tick_digit, horizontal=False)
-        y_label_w = (
-            max(self.glyphs.width(format_tick(y, y_step)) for y in tick_values(y0, y1, y_step))
-            * tick_digit
-        )
+        y_label_w = self._y_label_width(y0, y1, y_step) * tick_digit
         axes_left = left + y_label_w + tick_digit * 1.2
-        axes_right = right - panel_width - 0.45 * s
-        room = axes_right - axes_left
+        if integrand is not None:
+            axes_left = max(axes_left, left + integrand[-1] + panel_digit * 1.2)
+        room = main_right - axes_left
         plot_width = room
         axes = None
         for _ in range(3):
@@ -257,48 +309,167 @@ class KLScene(Scene):
         self.q_name = curve_name_label("q", plan.q_color, plan.labels, 44 * s)
         self._name_sizes = [(m.width, m.height) for m in (self.p_name, self.q_name)]
 
-        # The bars, their bottoms on the x-axis line.
-        axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1]
+        # The bars: their feet on the x-axis line when beside the axes, else above labels.
+        axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1] if shared else bars_bottom + label_room
         track_h = top - number_room - axis_y
-        track_w = min(0.7 * s, 0.45 * pitch)
-        bars = []
-        for label in (fwd_label, rev_label):
-            bars.append(
-                DivergenceBar(
-                    label,
-                    plan.bar_max,
-                    self.glyphs,
-                    height=track_h,
-                    width=track_w,
-                    color=theme.bar,
-                    track_color=theme.track,
-                    text_color=theme.text,
-                    digit_height=digit,
-                    stroke_width=4 * s,
-                )
+        track_w = min(0.7 * s, 0.45 * min(pitches, default=1.0))
+        self.bars: dict[str, DivergenceBar] = {}
+        x = column_left + (column_w - bars_w) / 2
+        for name, label, pitch in zip(plan.bars, labels, pitches, strict=True):
+            bar = DivergenceBar(
+                label,
+                BAR_BOUNDS.get(name, plan.bar_max),
+                self.glyphs,
+                height=track_h,
+                width=track_w,
+                color=theme.bar,
+                track_color=theme.track,
+                text_color=theme.text,
+                digit_height=digit,
+                stroke_width=4 * s,
+                overflow=name not in BAR_BOUNDS,
             )
-        self.forward_bar, self.reverse_bar = bars
-        panel_centre = right - panel_width / 2
-        for k, bar in enumerate(bars):
-            centre_x = panel_centre + (k - 0.5) * pitch
-            bar.shift(np.array([centre_x, axis_y, 0]) - bar.track.get_bottom())
+            bar.shift(np.array([x + pitch / 2, axis_y, 0]) - bar.track.get_bottom())
+            self.bars[name] = bar
+            x += pitch
+
+        # The panels.
+        self.integrand_panel = None
+        if integrand is not None:
+            key, int_range, int_top, int_bottom, int_step, _ = integrand
+            left_x, _, right_x, _ = axes.plot_box()
+            panel = IntegrandPanel(
+                plan.x_range,
+                int_range,
+                right_x - left_x,
+                int_top - int_bottom,
+                (plan.p_color, plan.q_color),
+                legend=key,
+                glyphs=self.glyphs,
+                digit_height=panel_digit,
+                axis_color=theme.axis,
+                label_color=theme.muted,
+                stroke_width=2.5 * s,
+                fill_opacity=2 * theme.area_opacity,
+                y_step=int_step,
+            )
+            panel.shift(np.array([axes_left, int_bottom, 0]) - panel.axes._lo.points[0])
+            self.integrand_panel = panel
+        self.trace_panel = None
+        if "trace" in panels:
+            trace_top = split - row_gap / 2 if labels else top
+            self.trace_panel = self._trace_panel(
+                (column_left, bottom, right, trace_top), panel_digit, colors
+            )
 
         self.caption_slot = VGroup()
-        self.add(axes, self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve)
-        self.add(self.p_name, self.q_name, *bars)
+        self.marker_slot = VGroup()
+        self._markers: dict[int, Mobject] = {}
+        self.add(axes, self.marker_slot)
+        self.add(self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve)
+        self.add(self.p_name, self.q_name, *self.bars.values())
+        for panel in (self.integrand_panel, self.trace_panel):
+            if panel is not None:
+                self.add(panel)
         if self.title is not None:
             self.add(self.title)
         self.add(self.caption_slot)
+        self._trace_stride = max(1, math.ceil(len(plan.frames) / _TRACE_POINTS))
         self._built = True
+
+    def _y_label_width(self, lo: float, hi: float, step: float) -> float:
+        """The widest y tick label over ``[lo, hi]``, in digit heights."""
+        return max(
+            (self.glyphs.width(format_tick(y, step)) for y in tick_values(lo, hi, step)),
+            default=0.0,
+        )
+
+    def _trace_panel(self, box, digit: float, colors: dict[str, str]) -> TracePanel:
+        """Both KLs against time, fitted into ``box`` (left, bottom, right, top)."""
+        plan, theme, s = self.plan, self.theme, self.unit
+        left, bottom, right, top = box
+        entries = [
+            (plan.p_color, divergence_label("p", "q", colors, plan.labels, 22 * s, theme.text)),
+            (plan.q_color, divergence_label("q", "p", colors, plan.labels, 22 * s, theme.text)),
+        ]
+        dot = 0.07 * s
+        key = legend(entries, right - left, 0.3 * s, 3 * s)
+        plot_top = top - key.height - 0.9 * digit - dot
+        plot_bottom = bottom + digit * (0.6 + 0.6 + 1.0) + 0.05 * s
+        y_step = _spaced_step(0.0, plan.bar_max, plot_top - plot_bottom, self.glyphs, digit, False)
+        plot_left = left + self._y_label_width(0.0, plan.bar_max, y_step) * digit + 1.2 * digit
+        room = right - plot_left
+        plot_width = room
+        panel = None
+        for _ in range(3):
+            panel = TracePanel(
+                plan.time_span,
+                plan.bar_max,
+                plot_width,
+                plot_top - plot_bottom,
+                (plan.p_color, plan.q_color),
+                legend=None,
+                glyphs=self.glyphs,
+                digit_height=digit,
+                axis_color=theme.axis,
+                label_color=theme.muted,
+                stroke_width=2.5 * s,
+                dot_radius=dot,
+                y_step=y_step,
+            )
+            labels = panel.axes.x_labels
+            overflow = labels.get_right()[0] - room if len(labels) else 0.0
+            if overflow <= 1e-9:
+                break
+            plot_width -= overflow
+        panel.set_legend(key)
+        panel.shift(np.array([plot_left, plot_bottom, 0]) - panel.axes._lo.points[0])
+        return panel
+
+    @property
+    def forward_bar(self) -> DivergenceBar | None:
+        """The bar of KL(p‖q), when shown."""
+        return self.bars.get("forward")
+
+    @property
+    def reverse_bar(self) -> DivergenceBar | None:
+        """The bar of KL(q‖p), when shown."""
+        return self.bars.get("reverse")
+
+    def layout_regions(self) -> dict[str, Mobject]:
+        """The parts of the layout that must neither overlap nor leave the frame, by name.
+
+        ``axes`` is the main axes with everything drawn in them; each bar is
+        ``bar:<name>``; panels go by their names; ``caption`` is the caption shown now.
+        """
+        regions: dict[str, Mobject] = {
+            "axes": VGroup(
+                self.axes, self.marker_slot, self.p_curve, self.q_curve, self.p_name, self.q_name
+            )
+        }
+        for name, bar in self.bars.items():
+            regions[f"bar:{name}"] = bar
+        if self.integrand_panel is not None:
+            regions["integrand"] = self.integrand_panel
+        if self.trace_panel is not None:
+            regions["trace"] = self.trace_panel
+        if self.title is not None:
+            regions["title"] = self.title
+        if self.caption_slot.submobjects:
+            regions["caption"] = self.caption_slot
+        return regions
 
     # ------------------------------------------------------------------ frames
 
     @property
     def static_parts(self) -> list[Mobject]:
         """What stays put between caption changes (drawn once per caption by :meth:`capture`)."""
-        static = [self.axes]
-        for bar in (self.forward_bar, self.reverse_bar):
+        static = [self.axes, self.marker_slot]
+        for bar in self.bars.values():
             static += [bar.track, bar.label]
+        for panel in (self.integrand_panel, self.trace_panel):
+            if panel is not None:
+                static += [panel.axes, panel.legend]
         if self.title is not None:
             static.append(self.title)
         static.append(self.caption_slot)
@@ -309,8 +480,14 @@ class KLScene(Scene):
         """What :meth:`show` changes every frame, in drawing order (above the static ones)."""
         dynamic = [self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve]
         dynamic += [self.p_name, self.q_name]
-        for bar in (self.forward_bar, self.reverse_bar):
+        for bar in self.bars.values():
             dynamic += [bar.fill, bar.overflow_mark, bar.number]
+        if self.integrand_panel is not None:
+            panel = self.integrand_panel
+            dynamic += [panel.forward_curve.area, panel.reverse_curve.area]
+            dynamic += [panel.forward_curve, panel.reverse_curve]
+        if self.trace_panel is not None:
+            dynamic += [*self.trace_panel.lines, *self.trace_panel.dots]
         return dynamic
 
     def show(self, i: int) -> None:
@@ -327,27 +504,42 @@ class KLScene(Scene):
         self.p_curve.set_data(chunk.p_xs[j], chunk.p_ys[j])
         self.q_curve.set_data(chunk.q_xs[j], chunk.q_ys[j])
         self._place_names(chunk.p_peak[j], chunk.q_peak[j])
-        self.forward_bar.set_value(frames.forward_kl[i])
-        self.reverse_bar.set_value(frames.reverse_kl[i])
+        for name, bar in self.bars.items():
+            bar.set_value(frames.values(name)[i])
+        if self.integrand_panel is not None:
+            self.integrand_panel.set_data(chunk.int_xs[j], chunk.int_forward[j], chunk.int_reverse[j])
+        if self.trace_panel is not None:
+            # Every stride-th frame up to now, and now: the same points whichever frame
+            # was drawn before.
+            index = np.arange(0, i + 1, self._trace_stride)
+            if index[-1] != i:
+                index = np.append(index, i)
+            self.trace_panel.set_data(
+                frames.t[index], frames.forward_kl[index], frames.reverse_kl[index]
+            )
+        self._show_markers(-1 if frames.optimum is None else int(frames.optimum[i]))
         self._show_caption(int(frames.caption[i]))
 
-    def capture(self, i: int) -> np.ndarray:
+    def capture(self, i: int, copy: bool = True) -> np.ndarray:
         """Frame ``i`` as pixels (an ``(H, W, 4)`` uint8 array), drawing only what moves.
 
-        What stays put (axes, bar frames, labels, title, the caption) is drawn into a
-        background image, kept until the caption changes.
+        What stays put (axes, bar frames, labels, title, the caption, the optimum markers)
+        is drawn into a background image, kept until the caption or the markers change. With ``copy=False`` the result
+        is the camera's own buffer, valid until the next call.
         """
         self.show(i)
         renderer = self.renderer
         caption = self.caption_slot.submobjects[0] if self.caption_slot.submobjects else None
-        if self._static_image is None or self._static_key is not caption:
+        markers = self.marker_slot.submobjects[0] if self.marker_slot.submobjects else None
+        key = (id(caption), id(markers))
+        if self._static_image is None or self._static_key != key:
             renderer.static_image = None
             renderer.update_frame(self, mobjects=self.static_parts)
             self._static_image = renderer.get_frame()
-            self._static_key = caption
+            self._static_key = key
         renderer.static_image = self._static_image
         renderer.update_frame(self, mobjects=self._dynamic_leaves(), include_submobjects=False)
-        return renderer.get_frame()
+        return renderer.get_frame() if copy else renderer.camera.pixel_array
 
     def _dynamic_leaves(self) -> list[Mobject]:
         """The members of the moving parts that draw something, in drawing order."""
@@ -375,6 +567,12 @@ class KLScene(Scene):
             _label_anchor(f.p_weights, f.p_means, f.p_stds, x_range),
             _label_anchor(f.q_weights, f.q_means, f.q_stds, x_range),
         )
+        if self.integrand_panel is not None:
+            self._chunk.int_xs, self._chunk.int_forward, self._chunk.int_reverse = (
+                sample_integrands(
+                    (f.p_weights, f.p_means, f.p_stds), (f.q_weights, f.q_means, f.q_stds), x_range
+                )
+            )
         return self._chunk
 
     def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray) -> None:
@@ -410,6 +608,50 @@ class KLScene(Scene):
             cx = min(max(cx, lo), hi)
             name.move_to([cx, cy, 0])
 
+    def _show_markers(self, index: int) -> None:
+        """Show set ``index`` of the plan's optimum markers (none for -1)."""
+        if index < 0 or index >= len(self.plan.optima):
+            if self.marker_slot.submobjects:
+                self.marker_slot.submobjects = []
+            return
+        group = self._markers.get(index)
+        if group is None:
+            group = self._marker_group(self.plan.optima[index])
+            self._markers[index] = group
+        if not self.marker_slot.submobjects or self.marker_slot.submobjects[0] is not group:
+            self.marker_slot.submobjects = [group]
+
+    def _marker_group(self, optima) -> VGroup:
+        """Dashed Gaussians of a set of optima, labelled, no label over another."""
+        s, theme = self.unit, self.theme
+        box = self.axes.plot_box()
+        group, placed = VGroup(), []
+        for optimum in sorted(optima, key=lambda o: (o.kind != "forward", o.mean)):
+            forward = optimum.kind == "forward"
+            label = pango_text(
+                "fwd-KL opt" if forward else "rev-KL opt",
+                font="Sans",
+                font_size=20 * s,
+                color=theme.muted,
+            )
+            marker = OptimumMarker(
+                self.axes,
+                optimum.mean,
+                optimum.std,
+                label,
+                color=theme.muted,
+                stroke_width=2.5 * s,
+                dash=(0.22 if forward else 0.07) * s,
+                gap=(0.12 if forward else 0.09) * s,
+            )
+            for other in placed:  # on another label: lift it above that one
+                if _boxes_overlap(label, other, 0.05 * s):
+                    lift = other.get_top()[1] - label.get_bottom()[1] + 0.08 * s
+                    marker.place_label(box, lift)
+            placed.append(label)
+            group.add(marker)
+        return group
+
     def _show_caption(self, index: int) -> None:
         current = self.caption_slot.submobjects
         if index < 0 or index >= len(self.plan.captions) or self._caption_box is None:
@@ -431,6 +673,15 @@ class KLScene(Scene):
             self._captions[index] = mob
         if not current or current[0] is not mob:
             self.caption_slot.submobjects = [mob]
+
+
+def _boxes_overlap(a: Mobject, b: Mobject, pad: float = 0.0) -> bool:
+    return (
+        a.get_left()[0] < b.get_right()[0] + pad
+        and b.get_left()[0] < a.get_right()[0] + pad
+        and a.get_bottom()[1] < b.get_top()[1] + pad
+        and b.get_bottom()[1] < a.get_top()[1] + pad
+    )
 
 
 def _label_anchor(weights, means, stds, x_range) -> np.ndarray:

@@ -51,13 +51,15 @@ def test_the_video_has_the_timelines_length_rate_and_size(asym):
 
 def test_frames_change_during_transitions_and_not_during_holds(asym):
     frames, _, _ = decode(asym)
-    def change(a: int, b: int) -> float:
-        return float(np.abs(frames[a].astype(int) - frames[b].astype(int)).mean())
+    def changed(a: int, b: int) -> int:
+        """How many pixels differ by more than codec noise between frames a and b."""
+        difference = np.abs(frames[a].astype(int) - frames[b].astype(int)).max(axis=2)
+        return int((difference > 40).sum())
 
-    assert change(5, 10) > 1.5  # p's modes moved apart between t = 1 s and t = 2 s
-    assert change(17, 19) > 1.5  # q starts towards a mode at t = 3.5 s
+    assert changed(5, 10) > 100  # p's modes moved apart between t = 1 s and t = 2 s
+    assert changed(17, 19) > 100  # q starts towards a mode at t = 3.5 s
     # keyframe 0 holds from t = 2.75 to 3.5 s: frames 14 to 17 are one picture
-    assert max(change(14, k) for k in (15, 16, 17)) < 0.3  # codec noise only
+    assert max(changed(14, k) for k in (15, 16, 17)) == 0
 
 
 def test_jobs_do_not_change_the_output(tmp_path, asym):

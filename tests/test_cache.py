@@ -1,0 +1,130 @@
+"""The segment cache: a change re-renders exactly the segments whose pixels it changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from kldemo.cache import SegmentCache
+from kldemo.config import load_config
+from kldemo.render import cut_segments
+from kldemo.timeline import Timeline
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.render
+
+TINY = ["-r", "160,90", "--fps", "5", "--progress", "none", "-j", "2"]
+
+# Fixed ranges and bar scale, so that no keyframe's change refits the whole video.
+SEQUENCE = """\
+p: {means: [-1, 1], stds: [0.5, 0.5]}
+q: {mean: 0, std: 1}
+defaults: {duration: 1, hold: 0.4}
+view: {x_range: [-4, 4], y_range: [0, 1]}
+style: {bar_max: 5, theme: THEME}
+keyframes:
+  - q: {mean: 1}
+  - q: {std: 0.6}
+  - p: {means: [-2, 2]}
+  - q: {mean: LAST_MEAN}
+"""
+
+
+def render(config: Path, out: Path, cache: Path, *extra: str) -> dict:
+    report = out.with_suffix(".json")
+    done = subprocess.run(
+        [sys.executable, "-m", "kldemo", "render", str(config), *TINY, "-o", str(out),
+         "--cache-dir", str(cache), "--report", str(report), *extra],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+        env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads(report.read_text())["configs"]
+    return entry
+
+
+def frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def write(path: Path, theme: str = "dark", last_mean: str = "-1") -> Path:
+    path.write_text(SEQUENCE.replace("THEME", theme).replace("LAST_MEAN", last_mean))
+    return path
+
+
+def segments_after(config: Path, seconds: float) -> int:
+    """How many segments start at or after ``seconds`` (5 frames a second)."""
+    timeline = Timeline.from_config(load_config(config).model)
+    frames = len(timeline.frame_times(5))
+    return sum(s.start >= round(seconds * 5) for s in cut_segments(timeline, frames, 5))
+
+
+def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    cold = render(config, tmp_path / "cold.mp4", cache)
+    assert cold["status"] == "ok"
+    assert cold["rendered_segments"] == cold["segments"] > 4
+
+    again = render(config, tmp_path / "again.mp4", cache)
+    assert (again["status"], again["rendered_segments"]) == ("cached", 0)
+    assert all(np.array_equal(a, b) for a, b in
+               zip(frames(tmp_path / "cold.mp4"), frames(tmp_path / "again.mp4"), strict=True))
+
+    # The last keyframe (from t = 4.2 s) is the only one whose states change.
+    write(config, last_mean="-1.5")
+    edited = render(config, tmp_path / "edited.mp4", cache)
+    assert edited["rendered_segments"] == segments_after(config, 4.2) >= 1
+    assert edited["rendered_segments"] < edited["segments"]
+
+    # The edited video equals a render of the edited file from scratch.
+    fresh = render(config, tmp_path / "fresh.mp4", tmp_path / "empty-cache", "--no-cache")
+    assert fresh["status"] == "ok"
+    assert all(np.array_equal(a, b) for a, b in
+               zip(frames(tmp_path / "edited.mp4"), frames(tmp_path / "fresh.mp4"), strict=True))
+
+
+def test_style_and_size_changes_re_render_everything(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    render(config, tmp_path / "a.mp4", cache)
+    write(config, theme="light")
+    light = render(config, tmp_path / "b.mp4", cache)
+    assert light["rendered_segments"] == light["segments"]
+    bigger = render(config, tmp_path / "c.mp4", cache, "-r", "192,108")
+    assert bigger["rendered_segments"] == bigger["segments"]
+    faster = render(config, tmp_path / "d.mp4", cache, "--fps", "10")
+    assert faster["rendered_segments"] == faster["segments"]
+
+
+def test_a_corrupted_entry_is_rendered_again_not_used(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    first = render(config, tmp_path / "a.mp4", cache)
+    entries = sorted(p for p in cache.rglob("*.mp4") if p.is_file())
+    assert len(entries) == first["segments"]
+    entries[0].write_bytes(entries[0].read_bytes()[:100])  # truncated on disk
+    second = render(config, tmp_path / "b.mp4", cache)
+    assert second["rendered_segments"] == 1
+    assert all(np.array_equal(a, b) for a, b in
+               zip(frames(tmp_path / "a.mp4"), frames(tmp_path / "b.mp4"), strict=True))
+
+
+def test_cache_info_and_clear(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    entry = render(config, tmp_path / "a.mp4", cache)
+    info = SegmentCache(cache).info()
+    assert info.entries == entry["segments"]
+    done = subprocess.run([sys.executable, "-m", "kldemo", "cache", "clear", "--cache-dir",
+                           str(cache)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert SegmentCache(cache).info().entries == 0
