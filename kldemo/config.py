@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kldemo.easing import EASINGS
-from kldemo.errors import ConfigError, Diagnostic
+from kldemo.errors import MAX_REPORTED, ConfigError, Diagnostic
 from kldemo.yamlfile import DocPath, YamlDocument, read_yaml
 
 # Limits, each with a clear error.
@@ -280,7 +280,10 @@ def load_config(path: str | Path) -> LoadedConfig:
     try:
         model = Config.model_validate(document.data)
     except ValidationError as error:
-        raise ConfigError([_diagnostic(document, e) for e in error.errors()]) from None
+        # Only the errors shown are worded (a did-you-mean costs time): the first in the file.
+        errors = sorted(error.errors(), key=lambda e: document.location(tuple(e["loc"])) or (0, 0))
+        shown = [_diagnostic(document, e) for e in errors[:MAX_REPORTED]]
+        raise ConfigError(shown, total=len(errors)) from None
     problems = [document.diagnostic(where, message) for where, message in check_sequence(model)]
     if problems:
         raise ConfigError(problems)
@@ -330,6 +333,10 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
     shown = describe(value) if isinstance(value, str) else document.source.get(loc) or describe(value)
+    if len(shown) > 60:
+        shown = f"{shown[:40]}... ({len(shown):,} characters)"
+    if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
+        kind = "finite_number"  # an integer too large for a float, like 1e400
     if kind == "extra_forbidden":
         known = _known_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)

@@ -29,11 +29,23 @@ class Diagnostic:
         return f"{where}: error: {what}"
 
 
-class ConfigError(Exception):
-    """A config file that cannot be used, with every problem found in it."""
+MAX_REPORTED = 100  # errors shown per file; past that, one line says how many more
 
-    def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = sorted(diagnostics, key=_reading_order)
+
+class ConfigError(Exception):
+    """A config file that cannot be used, with every problem found in it (up to 100).
+
+    ``total`` is the number found when only some were worded and passed in; the problems
+    not shown are counted in a last line.
+    """
+
+    def __init__(self, diagnostics: list[Diagnostic], total: int | None = None):
+        shown = sorted(diagnostics, key=_reading_order)[:MAX_REPORTED]
+        more = max(len(diagnostics), total or 0) - len(shown)
+        if more > 0:
+            shown.append(Diagnostic(shown[-1].file, None, None, "", (
+                f"{more:,} more error(s) not shown; fix these first, then check the file again")))
+        self.diagnostics = shown
         super().__init__("\n".join(map(str, self.diagnostics)))
 
     @classmethod

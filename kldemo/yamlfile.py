@@ -80,7 +80,8 @@ def read_yaml(file: str | Path) -> YamlDocument:
         size = file.stat().st_size
         if size > MAX_BYTES:
             raise ConfigError.single(
-                name, f"the file is {size / MAX_BYTES:.1f} MiB; kldemo reads files up to 1 MiB"
+                name, f"the file is {size:,} bytes; kldemo reads config files up to 1 MiB "
+                      f"({MAX_BYTES:,} bytes): is it the right file?"
             )
         raw = file.read_bytes()
     except IsADirectoryError:
@@ -97,7 +98,8 @@ def read_yaml(file: str | Path) -> YamlDocument:
 def parse_yaml(raw: bytes, name: str) -> YamlDocument:
     """Parse the bytes of a YAML file; see :func:`read_yaml`."""
     if len(raw) > MAX_BYTES:
-        raise ConfigError.single(name, "the file is over 1 MiB; kldemo reads files up to 1 MiB")
+        raise ConfigError.single(name, "the file is over 1 MiB; kldemo reads config files up to "
+                                       f"1 MiB ({MAX_BYTES:,} bytes): is it the right file?")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -112,9 +114,12 @@ def parse_yaml(raw: bytes, name: str) -> YamlDocument:
         ) from None
 
     try:
+        _check_shape(text, name)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(name, text, error) from None
+    except yaml.reader.ReaderError as error:
+        raise _character_error(name, text, error) from None
     except yaml.YAMLError as error:  # pragma: no cover - every parser error carries a mark
         raise ConfigError.single(name, f"invalid YAML: {error}") from None
 
@@ -136,6 +141,61 @@ def parse_yaml(raw: bytes, name: str) -> YamlDocument:
     return document
 
 
+def _check_shape(text: str, name: str) -> None:
+    """Bound nesting and size (aliases counted as copies) on the event stream, before composing.
+
+    The composer recurses once per level (a file of 100,000 '[' would crash the process)
+    and the builder expands every alias, so both only ever see a document within bounds.
+    """
+    depth = count = 0
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    opened: list[tuple[str | None, int]] = []  # (anchor, count before) of each open collection
+    aliased = False
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            opened.append((event.anchor, count))
+            count, depth = count + 1, depth + 1
+            if depth > MAX_DEPTH:
+                raise _at(name, event, f"nested more than {MAX_DEPTH} levels deep; a config "
+                                       "needs only a few levels: check the brackets")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = opened.pop()
+            depth -= 1
+            if anchor is not None:
+                sizes[anchor] = count - before
+        elif isinstance(event, yaml.ScalarEvent):
+            count += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            count += sizes.get(event.anchor, 1)  # an open or unknown anchor: the composer says
+            aliased = True
+        if count > MAX_NODES:
+            raise _at(name, event, f"more than {MAX_NODES:,} values" + (
+                " (an alias bomb?): each *alias counts as a copy of what it names; write "
+                "the values out" if aliased else
+                "; a config has far fewer: is this the right file?"))
+
+
+def _at(name: str, event: yaml.Event, message: str) -> ConfigError:
+    mark = event.start_mark
+    return ConfigError.single(name, message, mark.line + 1, mark.column + 1)
+
+
+def _character_error(name: str, text: str, error: yaml.reader.ReaderError) -> ConfigError:
+    # The reader stops at the first character YAML forbids: find it in the text.
+    index = text.find(chr(error.character)) if isinstance(error.character, int) else -1
+    line = column = None
+    if index >= 0:
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+    code = f"U+{error.character:04X}" if isinstance(error.character, int) else repr(error.character)
+    return ConfigError.single(
+        name, f"{error.reason}: delete the character {code}",
+        line, column,
+    )
+
+
 def _syntax_error(name: str, text: str, error: yaml.MarkedYAMLError) -> ConfigError:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -149,11 +209,22 @@ def _syntax_error(name: str, text: str, error: yaml.MarkedYAMLError) -> ConfigEr
                 name, "a tab in the indentation: YAML indents with spaces only", line, tab + 1
             )
     context = f" {error.context}" if error.context else ""
+    began = error.context_mark
+    if began is not None and line is not None and began.line + 1 != line:
+        context += f" that began on line {began.line + 1}, column {began.column + 1}"
     hint = ""
     if "mapping values are not allowed" in problem or "expected <block end>" in problem:
         hint = "; check the indentation, and quote values that contain ': '"
     elif "could not find expected ':'" in problem:
         hint = "; each key needs a ':' after it"
+    elif "did not find expected key" in problem:
+        hint = "; check the indentation: keys of one mapping start in one column"
+    elif "quoted scalar" in context:
+        hint = "; close the quote"
+    elif "flow sequence" in context or "flow mapping" in context:
+        hint = "; close each [ and { that is opened, with commas between items"
+    elif "undefined alias" in problem:
+        hint = "; an *alias must name an &anchor given before it"
     return ConfigError.single(name, f"invalid YAML: {problem}{context}{hint}", line, column)
 
 
@@ -169,6 +240,7 @@ class _Builder:
         self.constructor = _Loader("")
         self.count = 0
         self.diagnostics: list[Diagnostic] = []
+        self.open: set[int] = set()  # the collections being built, to catch recursive aliases
 
     def error(self, node: yaml.Node, path: DocPath, message: str) -> None:
         mark = node.start_mark
@@ -194,10 +266,18 @@ class _Builder:
                 "(mappings, lists, numbers, strings, booleans)",
             )
             return None
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.open:
+                self.error(node, path, "an alias inside what it names (a recursive alias); "
+                                       "write the values out")
+                return None
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self.mapping(node, path, depth)
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            finally:
+                self.open.discard(id(node))
         self.document.source[path] = node.value
         try:
             return self.constructor.construct_object(node, deep=True)

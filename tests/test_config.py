@@ -188,7 +188,8 @@ def test_each_rule_gives_its_whole_message(write_config, text, expected):
         pytest.param(b"p:\n\tmeans: [1]\n", "FILE:2:1: error: a tab in the indentation: YAML "
                      "indents with spaces only", id="tab"),
         pytest.param(b"p: {means: [1, 2}\n", "FILE:1:17: error: invalid YAML: did not find "
-                     "expected ',' or ']' while parsing a flow sequence", id="syntax"),
+                     "expected ',' or ']' while parsing a flow sequence; close each [ and { "
+                     "that is opened, with commas between items", id="syntax"),
         pytest.param(b"title: caf\xe9\n", "FILE:1:11: error: byte 0xe9 is not UTF-8: save the "
                      "file as UTF-8", id="not-utf8"),
         pytest.param(b"p: 1\np: 2\n", "FILE:2:1: error: p: duplicate key 'p' (first given on "
@@ -222,7 +223,8 @@ def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path):
 def test_a_file_over_one_mib_is_refused_before_reading(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("# " + "x" * (1 << 20) + "\n")
-    assert errors_of(path) == ["FILE: error: the file is 1.0 MiB; kldemo reads files up to 1 MiB"]
+    assert errors_of(path) == ["FILE: error: the file is 1,048,579 bytes; kldemo reads config "
+                               "files up to 1 MiB (1,048,576 bytes): is it the right file?"]
 
 
 def test_limits_on_components_and_keyframes(write_config):
