@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_EXAMPLE = "asym-kl"
@@ -10,12 +9,16 @@ DEFAULT_EXAMPLE = "asym-kl"
 
 def example_dir() -> Path:
     """The folder of bundled examples, installed (kldemo/configs) or in the source tree."""
+    from importlib.util import find_spec
+
     try:
-        installed = resources.files("kldemo.configs")
-        if installed.is_dir() and any(installed.iterdir()):
-            return Path(str(installed))
+        spec = find_spec("kldemo.configs")  # a data-only (namespace) package
     except ModuleNotFoundError:
-        pass
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location)
+        if any(folder.glob("*.yaml")):
+            return folder
     return Path(__file__).resolve().parent.parent / "configs"
 
 
