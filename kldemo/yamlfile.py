@@ -65,11 +65,17 @@ class YamlDocument:
 
 
 def format_path(path: DocPath) -> str:
-    """``('keyframes', 2, 'q', 'std')`` -> ``'keyframes[2].q.std'``."""
+    """``('keyframes', 2, 'q', 'std')`` -> ``'keyframes[2].q.std'``; odd keys as ``['a b']``."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        if isinstance(part, int) or not (_PLAIN_KEY.match(part) and part.isprintable()):
+            text += f"[{part}]" if isinstance(part, int) else f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text
+
+
+_PLAIN_KEY = re.compile(r"^[^\s\[\].'\"]+$")  # shown bare in a path; others quoted
 
 
 def read_yaml(file: str | Path) -> YamlDocument:
