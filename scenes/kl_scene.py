@@ -374,6 +374,12 @@ class KLScene(Scene):
         if self.title is not None:
             self.add(self.title)
         self.add(self.caption_slot)
+        # Every caption now, while kldemo holds its lock on manim's shared text folder:
+        # forked workers inherit them. Built lazily, two workers writing the same caption
+        # race on manim's scratch copy of its SVG (<hash>_.svg), which the first removes.
+        for index in range(len(plan.captions)):
+            self._show_caption(index)
+        self.caption_slot.submobjects = []
         self._trace_stride = max(1, math.ceil(len(plan.frames) / _TRACE_POINTS))
         self._built = True
 
