@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from kldemo import __version__
-from kldemo.errors import ConfigError, RenderError, UsageError
+from kldemo.errors import ConfigError, OutputError, RenderError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -338,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (KeyboardInterrupt, click.exceptions.Abort) as stop:
         click.echo("kldemo: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+    except OutputError as error:
+        click.echo(f"kldemo: error: {error}", err=True)
+        sys.exit(EXIT_FAILED)
     except RenderError as error:
         click.echo(f"kldemo: render failed: {error}", err=True)
         sys.exit(EXIT_FAILED)

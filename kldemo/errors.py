@@ -62,5 +62,9 @@ class RenderError(Exception):
     """A render that failed for a reason other than the config (exit status 1)."""
 
 
+class OutputError(RenderError):
+    """An output that cannot be written; the message names it and says what to do (exit 1)."""
+
+
 class UsageError(Exception):
     """Options that cannot work together, found before anything is rendered (exit 2)."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from kldemo import __version__
 from kldemo.errors import ConfigError, Diagnostic, RenderError, UsageError
-from kldemo.files import atomic_path
+from kldemo.files import atomic_path, check_writable
 from kldemo.progress import Progress
 from kldemo.timeline import Timeline
 from kldemo.video import FORMATS, VideoSettings
@@ -559,8 +559,9 @@ def render_still(config: LoadedConfig, at: float, output: Path | None, options: 
         raise UsageError(f"--at {at:g}: the video runs from 0 to {timeline.duration:g} s")
     index = min(frames - 1, int(math.floor(at * fps + 1e-9)))
     labels = resolve_labels(config, options)
-    plan = build_plan(config, fps, labels)
     target = output or Path("media") / f"{config.path.stem}-{at:g}.png"
+    check_writable(target)
+    plan = build_plan(config, fps, labels)
     return render_still_plan(plan, index, target, options)
 
 
@@ -618,6 +619,7 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     began = time.perf_counter()
     try:
         loaded = load_config(config)
+        check_writable(target)  # before the work, not after it
         outcome = render_config(loaded, options, target, fmt, progress)
         if options.contact_sheet:
             from kldemo.contact import write_contact_sheet
@@ -632,8 +634,8 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     except (KeyboardInterrupt, SystemExit, UsageError):
         raise
     except Exception as error:  # a failed render must not stop the other configs
-        failure = Diagnostic(str(config), None, None, "",
-                             f"render failed: {type(error).__name__}: {error}")
+        failure = Diagnostic(str(config), None, None, "", str(error) if isinstance(
+            error, RenderError) else f"render failed: {type(error).__name__}: {error}")
         progress.error(str(failure))
         if options.verbose:
             import traceback
