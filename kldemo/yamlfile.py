@@ -281,7 +281,8 @@ class _Builder:
             try:
                 if isinstance(node, yaml.MappingNode):
                     return self.mapping(node, path, depth)
-                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+                items = enumerate(node.value)
+                return [self.build(item, (*path, i), depth + 1) for i, item in items]
             finally:
                 self.open.discard(id(node))
         self.document.source[path] = node.value

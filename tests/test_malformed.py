@@ -78,7 +78,8 @@ EXPECTED: dict[str, list[str]] = {
     "local-tag": [f"FILE:3:18: error: style.p_color: the tag !color {PLAIN_YAML}"],
     # -- keys -----------------------------------------------------------------------------
     "duplicate-key": ["FILE:3:1: error: q: duplicate key 'q' (first given on line 2)"],
-    "duplicate-nested-key": ["FILE:5:3: error: q.mean: duplicate key 'mean' (first given on line 3)"],
+    "duplicate-nested-key": [
+        "FILE:5:3: error: q.mean: duplicate key 'mean' (first given on line 3)"],
     "unknown-key": [
         "FILE:3:12: error: defaults.durration: unknown key 'durration'; did you mean 'duration'?"],
     "unknown-top-level-key": [
@@ -134,7 +135,8 @@ EXPECTED: dict[str, list[str]] = {
         "FILE:3:9: error: p.stds: must have at most 16 items (got 17)"],
     "too-many-keyframes": ["FILE:4:3: error: keyframes: must have at most 1000 items (got 1001)"],
     "over-an-hour": [
-        "FILE:5:3: error: keyframes: the video would last 3,610.0 s; the limit is one hour (3600 s)"],
+        "FILE:5:3: error: keyframes: the video would last 3,610.0 s; the limit is one hour "
+        "(3600 s)"],
     "over-an-hour-in-one-keyframe": [
         "FILE:4:16: error: keyframes[0].duration: must be <= 3600 (got 3601)"],
     "too-many-errors": [

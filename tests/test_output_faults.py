@@ -258,7 +258,7 @@ def test_a_file_where_several_configs_need_a_folder(work, capsys):
 def test_still_refuses_a_folder_as_its_output(work, capsys):
     (work / "frames").mkdir()
     code, out, err = run_main([*STILL, "tiny.yaml", "-o", "frames"], capsys)
-    assert code == 2
+    assert (code, out) == (2, "")
     assert "Invalid value for '-o' / '--output': File 'frames' is a directory." in err
     assert listing(work / "frames") == []
 
