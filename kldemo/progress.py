@@ -84,14 +84,14 @@ class Progress:
             self.stream.write("\r\033[K")
         self._line(message)
 
-    def summary(self, outcomes: list[Any]) -> None:
+    def summary(self, outcomes: list[Any], heading: str = "") -> None:
         if self.mode == "none":
             return
         counts: dict[str, int] = {}
         for outcome in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         said = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        self._line(f"{len(outcomes)} config(s): {said or 'none rendered'}")
+        self._line(f"{heading}{len(outcomes)} config(s): {said or 'none rendered'}")
         for outcome in outcomes:
             if outcome.status in ("invalid", "failed"):
                 self._line(f"  {outcome.status}: {outcome.config}")

@@ -672,7 +672,7 @@ def render_many(configs: list[Path], options: RenderOptions) -> int:
     if options.report:
         write_report(options.report, outcomes, shard=options.shard, exit_status=status)
     if len(outputs) > 1:
-        progress.summary(outcomes)
+        progress.summary(outcomes, "shard {}/{}: ".format(*options.shard) if options.shard else "")
     return status
 
 

@@ -17,7 +17,8 @@ from kldemo.render import shard
 
 pytestmark = pytest.mark.render
 
-TINY = ["-r", "160,90", "--fps", "5", "-j", "1"]
+# Text labels: the same pixels and speed whether or not this machine has LaTeX.
+TINY = ["-r", "160,90", "--fps", "5", "-j", "1", "--labels", "text"]
 STILL = "p: {mean: 0, std: 1}\nq: {mean: 1, std: 2}\ndefaults: {hold: 1}\n"  # 1 s: 5 frames
 MOVE = (  # 1.4 s: 7 frames
     "p: {mean: 0, std: 1}\nq: {mean: 2, std: 1}\ndefaults: {duration: 1, hold: 0.4}\n"
@@ -135,12 +136,15 @@ def test_shards_split_a_batch_across_runs(batch, tmp_path):
     for index in (1, 2):
         report = tmp_path / f"shard-{index}.json"
         result = kldemo("render", *configs, *TINY, "-o", tmp_path / f"out{index}",
-                        "--shard", f"{index}/2", "--report", report, "--progress", "none",
+                        "--shard", f"{index}/2", "--report", report, "--progress", "plain",
                         "--cache-dir", "cache", cwd=folder)
         assert result.returncode == 0, result.stderr
         data = json.loads(report.read_text())
         assert data["shard"] == {"index": index, "count": 2}
         names = [c["path"] for c in data["configs"]]
+        # The same pictures as the batch's (c is a copy of a): every segment from the cache.
+        n = len(names)
+        assert result.stderr.splitlines()[-1] == f"shard {index}/2: {n} config(s): {n} cached"
         assert [f"{Path(n).stem}.mp4" for n in names] == listing(tmp_path / f"out{index}")
         rendered += names
     assert rendered == ["a.yaml", "b.yaml", "c.yaml"]  # each in exactly one shard, by path

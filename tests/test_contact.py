@@ -18,7 +18,8 @@ from kldemo.contact import COLUMNS, LABEL_HEIGHT, MARGIN
 
 pytestmark = pytest.mark.render
 
-TINY = ["-r", "160,90", "--fps", "5", "-j", "1", "--progress", "none", "--no-cache"]
+FRAME = ["-r", "160,90", "--fps", "5", "--labels", "text"]  # the same with or without LaTeX
+TINY = [*FRAME, "-j", "1", "--progress", "none", "--no-cache"]
 # Transitions end at 0.7, 1.7, 2.4, 3.4 and 4.4 s; at 5 fps the holds begin on frames 4
 # (0.8 s) and 12, 17; keyframe 2 holds for 0 s, so its tile is its last frame, 8 (1.6 s);
 # keyframe 5 ends the video: its last frame, 21 (4.2 s).
@@ -94,8 +95,7 @@ def test_each_tile_is_the_videos_frame_and_the_still_at_its_time(sheets):
         assert np.abs(a - b).mean() > 1  # each keyframe moved something: no tile repeats
     for entry in (layout[1], layout[3]):  # exactly what `kldemo still` draws at that time
         out = sheets / f"still-{entry['frame']}.png"
-        result = kldemo("still", "sheet.yaml", "--at", entry["t"], "-r", "160,90", "--fps", "5",
-                        "-o", out, cwd=sheets)
+        result = kldemo("still", "sheet.yaml", "--at", entry["t"], *FRAME, "-o", out, cwd=sheets)
         assert result.returncode == 0, result.stderr
         still = np.asarray(Image.open(out).convert("RGB")).astype(int)
         assert np.abs(crop(pixels, entry["box"]) - still).max() <= 1

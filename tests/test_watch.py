@@ -74,7 +74,7 @@ def test_watch_renders_each_save_keeps_the_last_good_video_and_stops_cleanly(tmp
     video = tmp_path / "media" / "loop.mp4"
     process = subprocess.Popen(
         [sys.executable, "-m", "kldemo", "watch", "loop.yaml", "-r", "160,90", "--fps", "5",
-         "-j", "2", "--cache-dir", "cache"],
+         "--labels", "text", "-j", "2", "--cache-dir", "cache"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group: workers left behind would show
     )
