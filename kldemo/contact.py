@@ -70,7 +70,8 @@ def write_contact_sheet(config: LoadedConfig, options: RenderOptions, target: Pa
     width, height = options.size
     video = VideoSettings.for_format("mp4", width, height, fps, options.transparent)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
-        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose)
+        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose,
+                             options.labels_dir)
         images = [Image.fromarray(drawer.image(tile.frame), "RGBA") for tile in tiles]
 
     tile_w = min(width, TILE_WIDTH)

@@ -84,6 +84,13 @@ class RenderOptions:
     def workers(self) -> int:
         return self.jobs or os.cpu_count() or 1
 
+    @property
+    def labels_dir(self) -> Path:
+        """Where manim's typeset text and TeX are kept between renders."""
+        from kldemo.cache import default_cache_dir
+
+        return (self.cache_dir or default_cache_dir()) / "labels"
+
 
 # -- the plan: every frame's state ------------------------------------------------------
 
@@ -240,8 +247,11 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
 _worker: dict[str, Any] = {}
 
 
-def _manim_settings(video: VideoSettings, transparent: bool, scratch: Path, verbose: bool) -> dict:
+def _manim_settings(video: VideoSettings, transparent: bool, scratch: Path, verbose: bool,
+                    labels_dir: Path) -> dict:
     return {
+        # Typeset labels and text are kept between renders, keyed by manim on their source.
+        "tex_dir": str(labels_dir / "tex"), "text_dir": str(labels_dir / "text"),
         "pixel_width": video.width, "pixel_height": video.height,
         "frame_height": 8.0, "frame_width": 8.0 * video.width / video.height,
         "frame_rate": float(video.fps), "transparent": transparent,
@@ -255,7 +265,7 @@ class FrameDrawer:
     """A scene set up for one plan; draws any frame of it to RGBA pixels."""
 
     def __init__(self, plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
-                 verbose: bool = False):
+                 verbose: bool = False, labels_dir: Path | None = None):
         import logging
 
         import manim
@@ -263,11 +273,19 @@ class FrameDrawer:
         from kldemo.scenes.kl_scene import KLScene
 
         logging.getLogger("manim").setLevel(logging.WARNING if verbose else logging.ERROR)
-        for key, value in _manim_settings(video, transparent, scratch, verbose).items():
+        if labels_dir is None:
+            from kldemo.cache import default_cache_dir
+
+            labels_dir = default_cache_dir() / "labels"
+        settings = _manim_settings(video, transparent, scratch, verbose, labels_dir)
+        for key, value in settings.items():
             manim.config[key] = value
         self.plan = plan
         self.scene = KLScene(plan)
-        self.scene.build()
+        # manim writes the SVGs of text and TeX into a folder that every kldemo process
+        # shares: build one scene at a time.
+        with _lock(labels_dir / "build.lock"):
+            self.scene.build()
         self._last: bytes | None = None
 
     def _state_key(self, i: int) -> bytes:
@@ -302,14 +320,11 @@ class FrameDrawer:
 
 
 def _drawer(plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
-            verbose: bool) -> FrameDrawer:
+            verbose: bool, labels_dir: Path | None = None) -> FrameDrawer:
     """The drawer for this plan: built once, in the parent, and inherited by forked workers."""
     token = (id(plan), video, transparent)
     if _worker.get("token") != token:
-        # manim writes the SVGs of text and TeX into a folder shared by every kldemo
-        # process using the cache: build one scene at a time.
-        with _lock(scratch / "manim.lock"):
-            _worker["drawer"] = FrameDrawer(plan, video, transparent, scratch, verbose)
+        _worker["drawer"] = FrameDrawer(plan, video, transparent, scratch, verbose, labels_dir)
         _worker["token"] = token
     return _worker["drawer"]
 
@@ -328,12 +343,14 @@ def _lock(path: Path):
 
 
 def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, segment: Segment,
-                   scratch: Path, verbose: bool = False) -> Path:
-    """Encode the frames of one segment into a new file in ``scratch``; return its path."""
+                   scratch: Path, verbose: bool = False, into: Path | None = None) -> Path:
+    """Encode the frames of one segment into a new file in ``into`` (default: ``scratch``);
+    return its path."""
     from kldemo.video import SegmentEncoder
 
     drawer = _drawer(plan, video, transparent, scratch, verbose)
-    fd, name = tempfile.mkstemp(prefix=f"{segment.key[:16]}.", suffix=video.suffix, dir=scratch)
+    fd, name = tempfile.mkstemp(prefix=f"{segment.key[:16]}.", suffix=video.suffix,
+                                dir=into or scratch)
     os.close(fd)
     path = Path(name)
     encoder = SegmentEncoder(path, video)
@@ -363,7 +380,8 @@ def _worker_init() -> None:
 def _worker_render(index: int) -> tuple[int, Path]:
     job = _worker["job"]
     return index, render_segment(job["plan"], job["video"], job["transparent"],
-                                 job["segments"][index], job["scratch"], job["verbose"])
+                                 job["segments"][index], job["scratch"], job["verbose"],
+                                 job["into"])
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -372,12 +390,13 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
                     segments: list[Segment], scratch: Path, jobs: int, verbose: bool,
-                    on_done) -> dict[int, Path]:
-    """Render segments, in ``jobs`` worker processes when more than one; return their files."""
+                    on_done, into: Path | None = None) -> dict[int, Path]:
+    """Render segments, in ``jobs`` worker processes when more than one; return their files
+    (in ``into``, default ``scratch``)."""
     done: dict[int, Path] = {}
     if jobs <= 1 or len(segments) <= 1:
         for index, segment in enumerate(segments):
-            done[index] = render_segment(plan, video, transparent, segment, scratch, verbose)
+            done[index] = render_segment(plan, video, transparent, segment, scratch, verbose, into)
             on_done(index, done[index])
         return done
 
@@ -385,7 +404,7 @@ def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
 
     _drawer(plan, video, transparent, scratch, verbose)  # built once, inherited by workers
     _worker["job"] = {"plan": plan, "video": video, "transparent": transparent,
-                      "segments": segments, "scratch": scratch, "verbose": verbose}
+                      "segments": segments, "scratch": scratch, "verbose": verbose, "into": into}
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(segments)), mp_context=context,
                                initializer=_worker_init)
@@ -491,7 +510,8 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kldemo-")))
         else:
             scratch = cache.scratch()
-            # Links to the cached segments this render uses, held until the join is done.
+            # Links to the cached segments this render uses, held until the join is done,
+            # and the segments it is writing.
             held = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="held-",
                                                                         dir=scratch)))
         files: dict[int, Path] = {}
@@ -510,13 +530,20 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
             if cache is None:
                 files[todo[j]] = path
             else:
-                stored = cache.put(segment.key, video.suffix, path)
-                files[todo[j]] = held / stored.name
-                os.link(stored, files[todo[j]])
+                # Held before it is shared, so that no other process's clear or eviction
+                # can take it away; a segment of the same key as an earlier one reuses its link.
+                link = held / f"{segment.key}{video.suffix}"
+                if not link.exists():
+                    os.link(path, link)
+                cache.put(segment.key, video.suffix, path)
+                files[todo[j]] = link
             progress.advance(len(segment))
 
+        if todo:  # the scene, built here once (and inherited by forked workers)
+            _drawer(plan, video, options.transparent, scratch, options.verbose, options.labels_dir)
+        # Written into this render's own folder: whatever an interrupt leaves there goes with it.
         render_segments(plan, video, options.transparent, [segments[i] for i in todo], scratch,
-                        options.workers, options.verbose, finished)
+                        options.workers, options.verbose, finished, held if cache else None)
         with atomic_path(target) as temporary:
             from kldemo.video import join_segments
 
@@ -543,7 +570,8 @@ def render_still_plan(plan: ScenePlan, index: int, target: Path, options: Render
     width, height = options.size
     video = VideoSettings.for_format("mp4", width, height, options.frame_rate, options.transparent)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
-        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose)
+        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose,
+                             options.labels_dir)
         pixels = drawer.image(index)
     with atomic_path(target) as temporary:
         Image.fromarray(pixels, "RGBA").save(temporary, format="PNG")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,20 @@ def test_labels_tex_without_latex_is_refused_before_rendering(tmp_path, write_co
         f"{config}:3:17: error: style.labels: labels: tex needs LaTeX (latex and dvisvgm on "
         "PATH); install it, or use labels: text (or auto)")
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.skipif(not shutil.which("latex") or not shutil.which("dvisvgm"),
+                    reason="LaTeX (latex and dvisvgm) is not installed")
+def test_tex_labels_render_where_latex_is_installed(tmp_path):
+    frames = {}
+    for labels in ("tex", "text"):
+        out = tmp_path / f"{labels}.png"
+        result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", "6.5", "-r", "320,180",
+                        "--labels", labels, "-o", out, env={"KLDEMO_CACHE_DIR": str(tmp_path)})
+        assert result.returncode == 0, result.stderr
+        frames[labels] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    # The same picture but for the typeset labels: most pixels agree, the labels do not.
+    differ = np.abs(frames["tex"] - frames["text"]).max(axis=2) > 60
+    assert 0.001 < differ.mean() < 0.2
+    # TeX's scratch files stay in the cache folder, never in the current one.
+    assert not (REPO / "media").exists() or not any((REPO / "media").glob("**/Tex/*"))
