@@ -129,3 +129,22 @@ def test_watch_renders_each_save_keeps_the_last_good_video_and_stops_cleanly(tmp
     assert [p.name for p in video.parent.iterdir()] == ["loop.mp4"]
     scratch = [p.name for p in (tmp_path / "cache" / "tmp").iterdir() if p.is_file()]
     assert scratch in ([], ["manim.lock"])  # no segment being written was left behind
+
+
+def test_sigterm_ends_watch_with_143(tmp_path):
+    (tmp_path / "still.yaml").write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kldemo", "watch", "still.yaml", "-r", "160,90", "--fps", "5",
+         "--labels", "text", "-j", "1", "--cache-dir", "cache"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    out = Lines(process.stdout)
+    try:
+        out.wait_for(r"still\.yaml: wrote media/still\.mp4")
+        process.send_signal(signal.SIGTERM)  # as a process manager stops it
+        assert process.wait(timeout=120) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert [p.name for p in (tmp_path / "media").iterdir()] == ["still.mp4"]
