@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plan import FrameStates, ScenePlan
+from .plan import FrameStates, Optimum, ScenePlan
 
 _LAZY = {
     "KLScene": "kl_scene",
@@ -18,13 +18,16 @@ _LAZY = {
     "DensityAxes": "mobjects",
     "DensityCurve": "mobjects",
     "DivergenceBar": "mobjects",
+    "IntegrandPanel": "mobjects",
+    "OptimumMarker": "mobjects",
+    "TracePanel": "mobjects",
     "GlyphNumber": "mobjects",
     "GlyphSet": "mobjects",
     "sample_density": "mobjects",
     "format_nats": "mobjects",
 }
 
-__all__ = ["FrameStates", "ScenePlan", *_LAZY]
+__all__ = ["FrameStates", "Optimum", "ScenePlan", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,10 +17,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import ClassVar
 
 import cairo
 import numpy as np
-from manim import BOLD, Camera, ManimColor, Mobject, Scene, VectorizedPoint, VGroup, config
+from manim import (
+    BOLD,
+    UL,
+    UP,
+    Camera,
+    ManimColor,
+    Mobject,
+    Scene,
+    VectorizedPoint,
+    VGroup,
+    config,
+)
 
 from .mobjects import (
     DensityAxes,
@@ -39,6 +51,7 @@ from .mobjects import (
     format_tick,
     integrand_label,
     legend,
+    legend_swatch,
     merge_glyphs,
     pango_text,
     sample_density,
@@ -164,13 +177,21 @@ class KLScene(Scene):
     def build(self) -> None:
         """Create every mobject, lay them out for the current frame size, and add them.
 
-        The layout, in the content area left between the title and the caption band::
+        The layout, in the content area left between the title and the caption band, is
+        one of two. Wide frames, or few bars::
 
             main axes (p, q, optimum markers) | bars, one per divergence
             integrand panel (same x as above) | trace panel
 
-        The bottom row exists only when a panel is shown; a column with one item gives it
-        the whole height. Bars share the main axes' x-axis line when they share its row.
+        and narrow frames with more bars than fit beside the axes::
+
+            main axes
+            bars
+            integrand panel | trace panel
+
+        Panel rows exist only when a panel is shown; a column with one item gives it the
+        whole height, a row with one panel the whole width. Bars share the main axes'
+        x-axis line when they stand beside them.
         """
         if self._built:
             return
@@ -207,9 +228,12 @@ class KLScene(Scene):
 
         colors = {"p": plan.p_color, "q": plan.q_color}
         panels = set(plan.panels)
-        content_w = right - left
+        content_w, content_h = right - left, top - bottom
+        row_gap = 0.35 * s
+        tick_digit = 0.2 * s
+        panel_digit = 0.17 * s
 
-        # The bars' labels decide the right column's width, within limits.
+        # The bars' labels, at full size, decide where the bars go and how wide they are.
         notes = any(name in BAR_BOUNDS for name in plan.bars)
         labels = [
             bar_label(name, colors, plan.labels, 32 * s, theme.text, theme.muted if notes else None)
@@ -217,66 +241,124 @@ class KLScene(Scene):
         ]
         col_gap = 0.3 * s
         need = sum(label.width + col_gap for label in labels)
-        max_bars = min(0.52, 0.36 + 0.06 * max(0, len(labels) - 2)) * content_w
-        if need > max_bars:
+        below = (
+            content_w < 1.6 * content_h
+            and need > 0.42 * content_w
+            and (len(labels) > 2 or bool(panels))
+        )
+        room_for_bars = content_w if below else (
+            min(0.46, 0.36 + 0.04 * max(0, len(labels) - 2)) * content_w
+        )
+        # In a row of their own the bars stay low, to leave the height to the axes.
+        shrink = min(room_for_bars / need if need > 0 else 1.0, 0.8 if below else 1.0)
+        if shrink < 1:
             for label in labels:
-                label.scale(max_bars / need)
+                label.scale(shrink)
         pitches = [label.width + col_gap for label in labels]
+        if below and pitches:  # spread out a little
+            spread = min(content_w, 1.4 * sum(pitches)) / sum(pitches)
+            pitches = [pitch * spread for pitch in pitches]
         bars_w = sum(pitches)
-        column_w = max(bars_w, 0.36 * content_w if "trace" in panels else 0.0)
-        column_left = right - column_w
-        main_right = column_left - (0.45 * s if column_w > 0 else 0.0)
-
-        # Rows: the panels take the bottom of the content area.
-        row_gap = 0.35 * s
-        split = bottom + 0.42 * (top - bottom)
-        main_bottom = split + row_gap / 2 if "integrand" in panels else bottom
-        bars_bottom = split + row_gap / 2 if "trace" in panels else bottom
-        shared = bool(labels) and main_bottom == bars_bottom
-
-        digit = 0.3 * s
+        if shrink < 1:
+            # Notes shrunk with their labels grow back to a readable size where they fit.
+            for label, pitch in zip(labels, pitches, strict=True):
+                note = getattr(label, "note", None)
+                if note is None:
+                    continue
+                fit = (pitch - col_gap / 2) / note.width
+                grow = min(1 / shrink, 15 / (0.55 * 32 * shrink), fit)
+                if grow > 1:
+                    note_top = note.get_top()[1]
+                    note.scale(grow).shift((note_top - note.get_top()[1]) * UP)
+                    note.set_x(label.submobjects[0].get_center()[0])
+        digit = (0.25 if below else 0.3) * s
         for name, pitch in zip(plan.bars, pitches, strict=True):
             widest = "0.000" if name in BAR_BOUNDS else "1.23e+04"
             digit = min(digit, 0.92 * pitch / self.glyphs.width(widest))
         number_room = digit * (1 + 3 * 0.35 + 0.8) + 0.1 * s  # number, gaps, chevron
         label_h = max((label.height for label in labels), default=0.0)
-        label_room = label_h + 1.2 * 0.35 * digit + 0.1 + 0.05 * s  # as DivergenceBar sets it
+        # DivergenceBar sets its label 1.2 * 0.35 * digit + 0.1 under the track.
+        label_room = label_h + max(0.2 * s, 1.2 * 0.35 * digit) + 0.1 + 0.05 * s
 
-        # The integrand panel's legend and y labels, to align its plot with the main axes'.
-        tick_digit = 0.2 * s
-        panel_digit = 0.17 * s
+        # The boxes (left, bottom, right, top) of the main axes, the bars and the panels.
+        integrand_box = trace_box = bars_box = None
+        aligned = False  # the integrand panel right under the main axes, sharing their x
+        if below:
+            panel_top = bottom + 0.32 * content_h if panels else bottom - row_gap
+            bars_h = number_room + max(0.9 * s, 0.1 * content_h) + label_room if labels else 0.0
+            if labels:
+                bars_box = (left, panel_top + row_gap, right, panel_top + row_gap + bars_h)
+            main_box = (left, panel_top + row_gap + bars_h + (row_gap if labels else 0.0), right,
+                        top)
+            if panels == {"integrand", "trace"}:
+                middle = left + content_w / 2
+                integrand_box = (left, bottom, middle - row_gap, panel_top)
+                trace_box = (middle + row_gap, bottom, right, panel_top)
+            elif "integrand" in panels:
+                integrand_box, aligned = (left, bottom, right, panel_top), not labels
+            elif "trace" in panels:
+                trace_box = (left, bottom, right, panel_top)
+        else:
+            column_w = max(bars_w, 0.36 * content_w if "trace" in panels else 0.0)
+            column_left = right - column_w
+            main_right = column_left - (0.45 * s if column_w > 0 else 0.0)
+            split = bottom + 0.42 * content_h
+            main_box = (left, split + row_gap / 2 if "integrand" in panels else bottom,
+                        main_right, top)
+            if "integrand" in panels:
+                integrand_box, aligned = (left, bottom, main_right, split - row_gap / 2), True
+            if labels:
+                bars_box = (column_left, split + row_gap / 2 if "trace" in panels else bottom,
+                            right, top)
+            if "trace" in panels:
+                trace_box = (column_left, bottom, right, split - row_gap / 2 if labels else top)
+        if aligned and below:
+            aligned = False  # the bars' row sits between them
+        shared = bars_box is not None and not below and bars_box[1] == main_box[1]
+
+        # The integrand panel's key and y labels (when aligned, its plot starts where the
+        # main axes' plot does: whichever y labels are wider set both).
         integrand = None
-        if "integrand" in panels:
+        if integrand_box is not None:
             entries = [
                 (plan.p_color, integrand_label("p", "q", colors, plan.labels, 22 * s, theme.text)),
                 (plan.q_color, integrand_label("q", "p", colors, plan.labels, 22 * s, theme.text)),
             ]
-            key = legend(entries, main_right - left, 0.3 * s, 3 * s)
+            key = legend(entries, integrand_box[2] - integrand_box[0], 0.3 * s, 3 * s)
             i0, i1 = plan.integrand_range or (-1.0, 1.0)
-            int_top = split - row_gap / 2 - key.height - 0.9 * panel_digit
-            int_bottom = bottom + (0.6 if i0 >= 0 else 0.5) * panel_digit + 0.05 * s
+            int_top = integrand_box[3] - key.height - 0.9 * panel_digit
+            if aligned:
+                int_bottom = integrand_box[1] + (0.6 if i0 >= 0 else 0.5) * panel_digit + 0.05 * s
+            else:
+                int_bottom = integrand_box[1] + panel_digit * (0.6 + 0.6 + 1.0) + 0.05 * s
             int_step = _spaced_step(i0, i1, int_top - int_bottom, self.glyphs, panel_digit, False)
-            int_label_w = self._y_label_width(i0, i1, int_step) * panel_digit
+            int_label_w = self._y_label_width(i0, i1, int_step) * panel_digit + 1.2 * panel_digit
             integrand = (key, (i0, i1), int_top, int_bottom, int_step, int_label_w)
 
-        # The axes: what is left on the left, less room for tick labels.
+        # The main axes: what is left in their box, less room for tick labels.
+        m_left, m_bottom, m_right, m_top = main_box
         tick_room = tick_digit * (0.6 + 0.6 + 1.0) + 0.05 * s
         bottom_room = max(tick_room, label_room) if shared else tick_room
         x0, (y0, y1) = plan.x_range[0], plan.y_range
-        plot_top = top - 0.6 * tick_digit  # room for half the top y label
+        plot_top = m_top - 0.6 * tick_digit  # room for half the top y label
+        self._marker_key = None
+        if plan.optima:
+            # The markers' key, above the plot: dash patterns say which optimum is which.
+            self._marker_key = self._marker_legend(m_right - m_left)
+            self._marker_key.move_to([m_left, m_top, 0], aligned_edge=UL)
+            plot_top -= self._marker_key.height + 0.25 * s
         # The x-axis (and the bars' feet) sit at y = 0, which is a fraction f up the plot
         # when y_range starts below 0: the room under the axis then lies inside the plot.
         f = min(max((0.0 - y0) / (y1 - y0), 0.0), 0.9)
         plot_bottom = max(
-            (main_bottom + bottom_room - f * plot_top) / (1 - f), main_bottom + 0.6 * tick_digit
+            (m_bottom + bottom_room - f * plot_top) / (1 - f), m_bottom + 0.6 * tick_digit
         )
         plot_height = plot_top - plot_bottom
         y_step = _spaced_step(y0, y1, plot_height, self.glyphs, tick_digit, horizontal=False)
-        y_label_w = self._y_label_width(y0, y1, y_step) * tick_digit
-        axes_left = left + y_label_w + tick_digit * 1.2
-        if integrand is not None:
-            axes_left = max(axes_left, left + integrand[-1] + panel_digit * 1.2)
-        room = main_right - axes_left
+        axes_left = m_left + self._y_label_width(y0, y1, y_step) * tick_digit + tick_digit * 1.2
+        if aligned:
+            axes_left = max(axes_left, m_left + integrand[-1])
+        room = m_right - axes_left
         plot_width = room
         axes = None
         for _ in range(3):
@@ -299,6 +381,8 @@ class KLScene(Scene):
             plot_width -= overflow
         self.axes = axes
         axes.shift(np.array([axes_left, plot_bottom, 0]) - axes._lo.points[0])
+        if self._marker_key is not None:
+            _fit_key(self._marker_key, axes_left, m_right)
 
         # Curves and their names.
         # p drawn wider, under q: where q fits p exactly, p still shows as q's outline.
@@ -310,57 +394,64 @@ class KLScene(Scene):
         self._name_sizes = [(m.width, m.height) for m in (self.p_name, self.q_name)]
 
         # The bars: their feet on the x-axis line when beside the axes, else above labels.
-        axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1] if shared else bars_bottom + label_room
-        track_h = top - number_room - axis_y
-        track_w = min(0.7 * s, 0.45 * min(pitches, default=1.0))
         self.bars: dict[str, DivergenceBar] = {}
-        x = column_left + (column_w - bars_w) / 2
-        for name, label, pitch in zip(plan.bars, labels, pitches, strict=True):
-            bar = DivergenceBar(
-                label,
-                BAR_BOUNDS.get(name, plan.bar_max),
-                self.glyphs,
-                height=track_h,
-                width=track_w,
-                color=theme.bar,
-                track_color=theme.track,
-                text_color=theme.text,
-                digit_height=digit,
-                stroke_width=4 * s,
-                overflow=name not in BAR_BOUNDS,
-            )
-            bar.shift(np.array([x + pitch / 2, axis_y, 0]) - bar.track.get_bottom())
-            self.bars[name] = bar
-            x += pitch
+        if bars_box is not None:
+            b_left, b_bottom, b_right, b_top = bars_box
+            axis_y = axes.c2p(x0, min(max(0.0, y0), y1))[1] if shared else b_bottom + label_room
+            track_h = b_top - number_room - axis_y
+            track_w = min(0.7 * s, 0.45 * min(pitches))
+            x = b_left + (b_right - b_left - bars_w) / 2
+            for name, label, pitch in zip(plan.bars, labels, pitches, strict=True):
+                bar = DivergenceBar(
+                    label,
+                    BAR_BOUNDS.get(name, plan.bar_max),
+                    self.glyphs,
+                    height=track_h,
+                    width=track_w,
+                    color=theme.bar,
+                    track_color=theme.track,
+                    text_color=theme.text,
+                    digit_height=digit,
+                    stroke_width=4 * s,
+                    overflow=name not in BAR_BOUNDS,
+                )
+                bar.shift(np.array([x + pitch / 2, axis_y, 0]) - bar.track.get_bottom())
+                self.bars[name] = bar
+                x += pitch
 
         # The panels.
         self.integrand_panel = None
         if integrand is not None:
-            key, int_range, int_top, int_bottom, int_step, _ = integrand
-            left_x, _, right_x, _ = axes.plot_box()
-            panel = IntegrandPanel(
-                plan.x_range,
-                int_range,
-                right_x - left_x,
-                int_top - int_bottom,
-                (plan.p_color, plan.q_color),
-                legend=key,
-                glyphs=self.glyphs,
-                digit_height=panel_digit,
-                axis_color=theme.axis,
-                label_color=theme.muted,
-                stroke_width=2.5 * s,
-                fill_opacity=2 * theme.area_opacity,
-                y_step=int_step,
+            key, int_range, int_top, int_bottom, int_step, int_label_w = integrand
+            if aligned:
+                plot_left, _, plot_right, _ = axes.plot_box()
+            else:
+                plot_left, plot_right = integrand_box[0] + int_label_w, integrand_box[2]
+            self.integrand_panel = self._fitted(
+                lambda w: IntegrandPanel(
+                    plan.x_range,
+                    int_range,
+                    w,
+                    int_top - int_bottom,
+                    (plan.p_color, plan.q_color),
+                    glyphs=self.glyphs,
+                    digit_height=panel_digit,
+                    axis_color=theme.axis,
+                    label_color=theme.muted,
+                    stroke_width=2.5 * s,
+                    fill_opacity=2 * theme.area_opacity,
+                    y_step=int_step,
+                    x_labels=False if aligned else "bottom",
+                ),
+                plot_left,
+                plot_right,
+                int_bottom,
             )
-            panel.shift(np.array([axes_left, int_bottom, 0]) - panel.axes._lo.points[0])
-            self.integrand_panel = panel
+            _fit_key(key, plot_left, integrand_box[2])
+            self.integrand_panel.set_legend(key)
         self.trace_panel = None
-        if "trace" in panels:
-            trace_top = split - row_gap / 2 if labels else top
-            self.trace_panel = self._trace_panel(
-                (column_left, bottom, right, trace_top), panel_digit, colors
-            )
+        if trace_box is not None:
+            self.trace_panel = self._trace_panel(trace_box, panel_digit, colors)
 
         self.caption_slot = VGroup()
         self.marker_slot = VGroup()
@@ -383,6 +474,24 @@ class KLScene(Scene):
         self._trace_stride = max(1, math.ceil(len(plan.frames) / _TRACE_POINTS))
         self._built = True
 
+    @staticmethod
+    def _fitted(make, plot_left: float, plot_right: float, plot_bottom: float):
+        """``make(width)``, a panel whose plot starts at ``plot_left`` and whose x labels
+        end by ``plot_right``, moved there (its plot's lower-left at ``plot_left``,
+        ``plot_bottom``)."""
+        room = plot_right - plot_left
+        width = room
+        panel = None
+        for _ in range(3):
+            panel = make(width)
+            labels = panel.axes.x_labels
+            overflow = labels.get_right()[0] - room if len(labels) else 0.0
+            if overflow <= 1e-9:
+                break
+            width -= overflow
+        panel.shift(np.array([plot_left, plot_bottom, 0]) - panel.axes._lo.points[0])
+        return panel
+
     def _y_label_width(self, lo: float, hi: float, step: float) -> float:
         """The widest y tick label over ``[lo, hi]``, in digit heights."""
         return max(
@@ -404,17 +513,13 @@ class KLScene(Scene):
         plot_bottom = bottom + digit * (0.6 + 0.6 + 1.0) + 0.05 * s
         y_step = _spaced_step(0.0, plan.bar_max, plot_top - plot_bottom, self.glyphs, digit, False)
         plot_left = left + self._y_label_width(0.0, plan.bar_max, y_step) * digit + 1.2 * digit
-        room = right - plot_left
-        plot_width = room
-        panel = None
-        for _ in range(3):
-            panel = TracePanel(
+        panel = self._fitted(
+            lambda w: TracePanel(
                 plan.time_span,
                 plan.bar_max,
-                plot_width,
+                w,
                 plot_top - plot_bottom,
                 (plan.p_color, plan.q_color),
-                legend=None,
                 glyphs=self.glyphs,
                 digit_height=digit,
                 axis_color=theme.axis,
@@ -422,14 +527,13 @@ class KLScene(Scene):
                 stroke_width=2.5 * s,
                 dot_radius=dot,
                 y_step=y_step,
-            )
-            labels = panel.axes.x_labels
-            overflow = labels.get_right()[0] - room if len(labels) else 0.0
-            if overflow <= 1e-9:
-                break
-            plot_width -= overflow
+            ),
+            plot_left,
+            right,
+            plot_bottom,
+        )
+        _fit_key(key, plot_left, right)
         panel.set_legend(key)
-        panel.shift(np.array([plot_left, plot_bottom, 0]) - panel.axes._lo.points[0])
         return panel
 
     @property
@@ -513,7 +617,9 @@ class KLScene(Scene):
         for name, bar in self.bars.items():
             bar.set_value(frames.values(name)[i])
         if self.integrand_panel is not None:
-            self.integrand_panel.set_data(chunk.int_xs[j], chunk.int_forward[j], chunk.int_reverse[j])
+            self.integrand_panel.set_data(
+                chunk.int_xs[j], chunk.int_forward[j], chunk.int_reverse[j]
+            )
         if self.trace_panel is not None:
             # Every stride-th frame up to now, and now: the same points whichever frame
             # was drawn before.
@@ -530,8 +636,9 @@ class KLScene(Scene):
         """Frame ``i`` as pixels (an ``(H, W, 4)`` uint8 array), drawing only what moves.
 
         What stays put (axes, bar frames, labels, title, the caption, the optimum markers)
-        is drawn into a background image, kept until the caption or the markers change. With ``copy=False`` the result
-        is the camera's own buffer, valid until the next call.
+        is drawn into a background image, kept until the caption or the markers change.
+        With ``copy=False`` the result is the camera's own buffer, valid until the next
+        call.
         """
         self.show(i)
         renderer = self.renderer
@@ -627,35 +734,43 @@ class KLScene(Scene):
         if not self.marker_slot.submobjects or self.marker_slot.submobjects[0] is not group:
             self.marker_slot.submobjects = [group]
 
-    def _marker_group(self, optima) -> VGroup:
-        """Dashed Gaussians of a set of optima, labelled, no label over another."""
+    # dash, gap (× unit) of each kind of optimum marker
+    _DASHES: ClassVar[dict[str, tuple[float, float]]] = {
+        "forward": (0.22, 0.12),
+        "reverse": (0.07, 0.09),
+    }
+
+    def _marker_legend(self, max_width: float) -> VGroup:
+        """The key of the optimum markers: each kind's dash pattern and what it marks."""
         s, theme = self.unit, self.theme
-        box = self.axes.plot_box()
-        group, placed = VGroup(), []
+        several = any(sum(o.kind == "reverse" for o in group) > 1 for group in self.plan.optima)
+        entries = []
+        for kind, text in (("forward", "forward-KL optimum"),
+                           ("reverse", "reverse-KL optima" if several else "reverse-KL optimum")):
+            dash, gap = self._DASHES[kind]
+            swatch = legend_swatch(theme.muted, 0.75 * s, 2.5 * s, (dash * s, gap * s))
+            label = pango_text(text, font="Sans", font_size=20 * s, color=theme.muted)
+            entries.append((swatch, label))
+        return legend(entries, max_width, 0.3 * s, 2.5 * s)
+
+    def _marker_group(self, optima) -> VGroup:
+        """Dashed Gaussians of a set of optima, under the key of their dash patterns."""
+        s, theme = self.unit, self.theme
+        group = VGroup()
         for optimum in sorted(optima, key=lambda o: (o.kind != "forward", o.mean)):
-            forward = optimum.kind == "forward"
-            label = pango_text(
-                "fwd-KL opt" if forward else "rev-KL opt",
-                font="Sans",
-                font_size=20 * s,
-                color=theme.muted,
+            dash, gap = self._DASHES[optimum.kind]
+            group.add(
+                OptimumMarker(
+                    self.axes,
+                    optimum.mean,
+                    optimum.std,
+                    color=theme.muted,
+                    stroke_width=2.5 * s,
+                    dash=dash * s,
+                    gap=gap * s,
+                )
             )
-            marker = OptimumMarker(
-                self.axes,
-                optimum.mean,
-                optimum.std,
-                label,
-                color=theme.muted,
-                stroke_width=2.5 * s,
-                dash=(0.22 if forward else 0.07) * s,
-                gap=(0.12 if forward else 0.09) * s,
-            )
-            for other in placed:  # on another label: lift it above that one
-                if _boxes_overlap(label, other, 0.05 * s):
-                    lift = other.get_top()[1] - label.get_bottom()[1] + 0.08 * s
-                    marker.place_label(box, lift)
-            placed.append(label)
-            group.add(marker)
+        group.add(self._marker_key)
         return group
 
     def _show_caption(self, index: int) -> None:
@@ -681,13 +796,13 @@ class KLScene(Scene):
             self.caption_slot.submobjects = [mob]
 
 
-def _boxes_overlap(a: Mobject, b: Mobject, pad: float = 0.0) -> bool:
-    return (
-        a.get_left()[0] < b.get_right()[0] + pad
-        and b.get_left()[0] < a.get_right()[0] + pad
-        and a.get_bottom()[1] < b.get_top()[1] + pad
-        and b.get_bottom()[1] < a.get_top()[1] + pad
-    )
+def _fit_key(key: Mobject, left: float, right: float) -> None:
+    """Scale a legend down to fit between ``left`` and ``right``, keeping its top, and
+    put it at ``left``."""
+    top = key.get_top()[1]
+    if key.width > right - left:
+        key.scale((right - left) / key.width)
+    key.shift([left - key.get_left()[0], top - key.get_top()[1], 0])
 
 
 def _label_anchor(weights, means, stds, x_range) -> np.ndarray:

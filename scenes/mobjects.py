@@ -85,15 +85,24 @@ __all__ = [
     "DivergenceBar",
     "GlyphNumber",
     "GlyphSet",
+    "IntegrandPanel",
+    "OptimumMarker",
+    "TracePanel",
+    "bar_label",
     "curve_name_label",
     "divergence_label",
     "fit_text",
     "format_nats",
     "format_tick",
+    "integrand_label",
+    "legend",
+    "legend_swatch",
     "merge_glyphs",
     "nice_step",
     "pango_text",
     "sample_density",
+    "sample_integrands",
+    "symmetric_label",
     "wide_pango_canvas",
 ]
 
@@ -146,6 +155,49 @@ def sample_density(
     xs = np.sort(np.clip(np.concatenate([uniform, around], axis=-1), x_min, x_max), axis=-1)
     ys = density(xs, weights, means, stds)
     return xs, ys
+
+
+def sample_integrands(
+    p: tuple[np.ndarray, np.ndarray, np.ndarray],
+    q: tuple[np.ndarray, np.ndarray, np.ndarray],
+    x_range: tuple[float, float],
+    n: int = 200,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The integrands of both KLs, ``p log(p/q)`` and ``q log(q/p)``, for many states.
+
+    Sampled on the grid of :func:`sample_density` for p and q together (so that narrow
+    components of either keep their shape), in log space so that nothing underflows:
+    where p is vanishingly small its term is 0, however large ``log(p/q)`` is.
+
+    Parameters
+    ----------
+    p, q
+        ``(weights, means, stds)``, arrays of shape ``(..., K)``.
+    x_range
+        ``(x_min, x_max)`` of the view.
+
+    Returns
+    -------
+    xs, forward, reverse
+        Arrays of shape ``(..., N)``: sorted positions, ``p log(p/q)`` and ``q log(q/p)``.
+    """
+    from kldemo.core import log_density
+
+    xs_p, _ = sample_density(*p, x_range, n=n // 2)
+    xs_q, _ = sample_density(*q, x_range, n=n - n // 2)
+    lead = np.broadcast_shapes(xs_p.shape[:-1], xs_q.shape[:-1])
+    xs = np.sort(
+        np.concatenate(
+            [np.broadcast_to(xs_p, (*lead, xs_p.shape[-1])),
+             np.broadcast_to(xs_q, (*lead, xs_q.shape[-1]))],
+            axis=-1,
+        ),
+        axis=-1,
+    )
+    log_p = log_density(xs, *p)
+    log_q = log_density(xs, *q)
+    log_ratio = log_p - log_q
+    return xs, np.exp(log_p) * log_ratio, -np.exp(log_q) * log_ratio
 
 
 # --------------------------------------------------------------------------- number text
@@ -416,6 +468,137 @@ def divergence_label(
         return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
 
 
+_SYMMETRIC_NAMES = {"js": ("JS", r"\mathrm{JS}"), "tv": ("TV", r"\mathrm{TV}"),
+                    "hellinger": ("H", "H")}
+_BAR_NOTES = {"forward": "nats", "reverse": "nats", "js": "nats, ≤ ln 2", "tv": "≤ 1",
+              "hellinger": "Hellinger, ≤ 1"}
+
+
+def symmetric_label(
+    name: str,
+    colors: dict[str, str],
+    labels: LabelMode = "text",
+    font_size: float = 32,
+    color: str = "#FFFFFF",
+) -> VMobject:
+    """``JS(p, q)``, ``TV(p, q)`` or ``H(p, q)`` (``name``: js, tv, hellinger), p and q
+    in their colours."""
+    text, tex = _SYMMETRIC_NAMES[name]
+    if labels == "tex":
+        from manim import MathTex
+
+        mob = MathTex(tex + "(", "p", r",\,", "q", ")", font_size=font_size)
+        mob.set_color(color)
+        mob[1].set_color(colors["p"])
+        mob[3].set_color(colors["q"])
+        return mob
+    markup = (
+        f'{text}(<span foreground="{colors["p"]}"><i>p</i></span>, '
+        f'<span foreground="{colors["q"]}"><i>q</i></span>)'
+    )
+    with wide_pango_canvas():
+        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+
+
+def bar_label(
+    name: str,
+    colors: dict[str, str],
+    labels: LabelMode = "text",
+    font_size: float = 32,
+    color: str = "#FFFFFF",
+    note_color: str | None = None,
+) -> VMobject:
+    """The label of the bar for divergence ``name`` (forward, reverse, js, tv, hellinger).
+
+    With ``note_color`` a small note in that colour goes under it: the unit and, for the
+    bounded divergences, the bound their bar is scaled to (``nats, max ln 2``).
+    """
+    if name == "forward":
+        mob = divergence_label("p", "q", colors, labels, font_size, color)
+    elif name == "reverse":
+        mob = divergence_label("q", "p", colors, labels, font_size, color)
+    else:
+        mob = symmetric_label(name, colors, labels, font_size, color)
+    if note_color is None:
+        return mob
+    note = pango_text(_BAR_NOTES[name], font=TEXT_FONT, font_size=0.55 * font_size,
+                      color=note_color)
+    note.next_to(mob, DOWN, buff=0.12 * mob.height)
+    group = VGroup(mob, note)
+    group.note = note
+    return group
+
+
+def legend_swatch(
+    color: str, width: float, stroke_width: float, dash: tuple[float, float] | None = None
+) -> VMobject:
+    """A short horizontal line in ``color`` (dashed with ``dash = (dash, gap)``): the key
+    of a legend entry."""
+    mob = _line_mob([[0.0, 0.0, 0.0], [width, 0.0, 0.0]], color, stroke_width)
+    if dash is not None:
+        mob.points = _dashed_corner_points(np.array([[0.0, 0, 0], [width, 0, 0]]), *dash)
+    return mob
+
+
+def integrand_label(
+    first: str,
+    second: str,
+    colors: dict[str, str],
+    labels: LabelMode = "text",
+    font_size: float = 24,
+    color: str = "#FFFFFF",
+) -> VMobject:
+    """``first·log(first/second)   area = D_KL(first‖second)``: what an integrand's
+    signed area is."""
+    if labels == "tex":
+        from manim import MathTex
+
+        mob = MathTex(
+            first, r"\log(", first, "/", second, r")\quad\text{area} = D_{\mathrm{KL}}(",
+            first, r"\,\|\,", second, ")", font_size=font_size,
+        )
+        mob.set_color(color)
+        for k, name in ((0, first), (2, first), (4, second), (6, first), (8, second)):
+            mob[k].set_color(colors[name])
+        return mob
+    a = f'<span foreground="{colors[first]}"><i>{_markup_escape(first)}</i></span>'
+    b = f'<span foreground="{colors[second]}"><i>{_markup_escape(second)}</i></span>'
+    markup = (
+        f'{a}·log({a}/{b})<span font_family="{TEXT_FONT}" font_size="small">'
+        f'   area = </span>D<sub>KL</sub>({a}<span font_size="small"> </span>‖'
+        f'<span font_size="small"> </span>{b})'
+    )
+    with wide_pango_canvas():
+        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+
+
+def legend(
+    entries: Sequence[tuple[str | Mobject, Mobject]],
+    max_width: float,
+    font_height: float,
+    stroke_width: float,
+) -> VGroup:
+    """Legend entries (a colour, or a swatch of one's own, and a label), in one row when
+    they fit, else stacked.
+
+    ``font_height`` sets the swatches' length and the gaps; the whole is scaled down to
+    ``max_width`` when even the stack is wider.
+    """
+    items = []
+    for key, label in entries:
+        swatch = key if isinstance(key, Mobject) else legend_swatch(key, 1.4 * font_height,
+                                                                      stroke_width)
+        items.append(VGroup(swatch, label).arrange(RIGHT, buff=0.4 * font_height))
+        swatch.set_y(label.get_center()[1])
+    group = VGroup(*items)
+    group.arrange(RIGHT, buff=1.6 * font_height)
+    if group.width > max_width and len(items) > 1:
+        group.arrange(DOWN, buff=0.3 * font_height, aligned_edge=LEFT)
+    if group.width > max_width:
+        group.scale(max_width / group.width)
+    return group
+
+
 def curve_name_label(
     name: str, color: str, labels: LabelMode = "text", font_size: float = 36
 ) -> VMobject:
@@ -526,8 +709,10 @@ class DensityAxes(VGroup):
     """Axes for densities: the y-axis on the left edge, the x-axis at y = 0 (or the bottom).
 
     Ticks fall on multiples of a 1-2-5 step (chosen so that labels do not crowd), with
-    numbers drawn from a :class:`GlyphSet`. The plot rectangle spans ``width`` ×
-    ``height`` with its lower-left corner at the origin until moved.
+    numbers drawn from a :class:`GlyphSet` (``x_labels=False`` leaves the x ticks bare, for
+    axes that share their x scale with axes above them; ``"bottom"`` puts the x labels
+    under the plot rather than under an x-axis that runs through it). The plot rectangle
+    spans ``width`` × ``height`` with its lower-left corner at the origin until moved.
     :meth:`coords_to_point` is vectorised and stays right after moves and scales.
     """
 
@@ -544,6 +729,7 @@ class DensityAxes(VGroup):
         stroke_width: float = 2.0,
         x_step: float | None = None,
         y_step: float | None = None,
+        x_labels: bool | Literal["bottom"] = True,
     ):
         super().__init__()
         x0, x1 = float(x_range[0]), float(x_range[1])
@@ -577,9 +763,10 @@ class DensityAxes(VGroup):
             segments.append((base, base + tick * LEFT))
         self.ticks = _segments_mob(segments, color, stroke_width)
         self.x_labels = VGroup()
-        for x in x_ticks:
+        label_y = y0 if x_labels == "bottom" else x_axis_y
+        for x in x_ticks if x_labels else ():
             label = GlyphNumber(glyphs, format_tick(x, x_step), digit_height, "center", label_color)
-            label.shift(self.c2p(x, x_axis_y) + (tick + buff + digit_height) * DOWN)
+            label.shift(self.c2p(x, label_y) + (tick + buff + digit_height) * DOWN)
             self.x_labels.add(label)
         self.y_labels = VGroup()
         for y in y_ticks:
@@ -737,7 +924,9 @@ class DivergenceBar(VGroup):
     """A bar for one divergence: the live value above it, its label below.
 
     The bar fills ``height`` at ``bar_max`` nats. Above ``bar_max`` the bar is full, a
-    chevron above it marks the overflow, and the number still gives the exact value.
+    chevron above it marks the overflow, and the number still gives the exact value. A
+    bounded divergence (``overflow=False``, ``bar_max`` its bound) is never marked: its
+    values above the bound are rounding noise.
     :meth:`set_value` updates everything in place.
 
     Layout, bottom to top: ``label``, the bar (a faint track of full height with the
@@ -758,11 +947,13 @@ class DivergenceBar(VGroup):
         digit_height: float = 0.28,
         value: float = 0.0,
         stroke_width: float = 4.0,
+        overflow: bool = True,
     ):
         super().__init__()
         if not bar_max > 0:
             raise ValueError(f"bar_max must be > 0 (got {bar_max})")
         self.bar_max = float(bar_max)
+        self.overflows = overflow
         self.track = Rectangle(
             width=width,
             height=height,
@@ -817,7 +1008,7 @@ class DivergenceBar(VGroup):
             self.fill.points = _corner_points(corners)
         else:
             self.fill.points = np.zeros((0, 3))
-        overflow = value > self.bar_max
+        overflow = self.overflows and value > self.bar_max
         if overflow:
             # Chevron geometry was made for the unmoved, unscaled bar: map it on.
             scale = float(np.linalg.norm(ul - dl)) / self._height0
@@ -826,4 +1017,220 @@ class DivergenceBar(VGroup):
         else:
             self.overflow_mark.points = np.zeros((0, 3))
         self.number.set_text(format_nats(value))
+        return self
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def _dashed_corner_points(points: np.ndarray, dash: float, gap: float) -> np.ndarray:
+    """Bézier points of the dashes along the polyline ``points`` (N, 3): a dash of length
+    ``dash``, a gap of ``gap``, and so on from the first point."""
+    if len(points) < 2:
+        return np.zeros((0, 3))
+    steps = np.diff(points, axis=0)
+    cumulative = np.concatenate([[0.0], np.cumsum(np.hypot(steps[:, 0], steps[:, 1]))])
+    total = cumulative[-1]
+    if not total > 0:
+        return np.zeros((0, 3))
+
+    def at(d: float) -> np.ndarray:
+        return np.array([np.interp(d, cumulative, points[:, k]) for k in range(3)])
+
+    pieces = []
+    for a in np.arange(0.0, total, dash + gap):
+        b = min(a + dash, total)
+        inside = points[(cumulative > a) & (cumulative < b)]
+        pieces.append(_corner_points(np.concatenate([at(a)[None], inside, at(b)[None]])))
+    return np.concatenate(pieces)
+
+
+class OptimumMarker(VGroup):
+    """A Gaussian q that minimises a divergence to p: a dashed density curve.
+
+    A ``label``, if given, goes above the curve's peak (inside the axes' plot box) until
+    :meth:`place_label` puts it elsewhere; or key the dash pattern in a :func:`legend`.
+    Nothing here changes from frame to frame.
+    """
+
+    def __init__(
+        self,
+        axes: DensityAxes,
+        mean: float,
+        std: float,
+        label: Mobject | None = None,
+        color: str = "#B9B9C3",
+        stroke_width: float = 3.0,
+        dash: float = 0.16,
+        gap: float = 0.1,
+    ):
+        super().__init__()
+        (x0, x1, _), (y0, y1, _) = axes.x_range, axes.y_range
+        xs, ys = sample_density([1.0], [mean], [std], (x0, x1))
+        corners = axes.c2p(xs, np.clip(ys, y0, y1))
+        self.curve = VMobject(stroke_color=color, stroke_width=stroke_width, fill_opacity=0)
+        self.curve.points = _dashed_corner_points(corners, dash, gap)
+        self.curve.polyline = True
+        peak_x = min(max(mean, x0), x1)
+        peak_y = min(float(density(np.array([peak_x]), [1.0], [mean], [std])[0]), y1)
+        self.peak = axes.c2p(peak_x, peak_y)
+        self.mean, self.std = float(mean), float(std)
+        self.label = label
+        self.add(self.curve)
+        if label is not None:
+            self.add(label)
+            self.place_label(axes.plot_box())
+
+    def place_label(self, box: tuple[float, float, float, float], lift: float = 0.0) -> None:
+        """Put the label above the peak (``lift`` higher), kept inside ``box``
+        (left, bottom, right, top)."""
+        left, bottom, right, top = box
+        w, h = self.label.width, self.label.height
+        pad = 0.25 * h
+        x = min(max(self.peak[0], left + w / 2 + pad), right - w / 2 - pad)
+        y = min(self.peak[1] + pad + h / 2 + lift, top - h / 2 - pad)
+        self.label.move_to([x, max(y, bottom + h / 2 + pad), 0])
+
+
+def _set_legend(panel, legend: Mobject, buff: float):
+    if panel.legend is not None:
+        panel.remove(panel.legend)
+    left, _, _, top = panel.axes.plot_box()
+    legend.shift([left - legend.get_left()[0], top + buff - legend.get_bottom()[1], 0])
+    panel.legend = legend
+    panel.add(legend)
+    return panel
+
+
+class IntegrandPanel(VGroup):
+    """The integrands of both KLs, ``p log(p/q)`` and ``q log(q/p)``, shaded on small axes.
+
+    Their signed areas are KL(p‖q) and KL(q‖p): the shading goes below the x-axis where
+    an integrand is negative. The plot spans ``width`` × ``height`` with its lower-left
+    corner at the origin until moved; ``legend`` (see :func:`legend`) sits above it.
+    Values beyond ``y_range`` are clipped to it. :meth:`set_data` updates it in place.
+    """
+
+    def __init__(
+        self,
+        x_range: Sequence[float],
+        y_range: Sequence[float],
+        width: float,
+        height: float,
+        colors: tuple[str, str],
+        legend: Mobject | None = None,
+        glyphs: GlyphSet | None = None,
+        digit_height: float = 0.16,
+        axis_color: str = "#A0A0AA",
+        label_color: str = "#D0D0D8",
+        stroke_width: float = 3.0,
+        fill_opacity: float = 0.3,
+        y_step: float | None = None,
+        x_labels: bool | Literal["bottom"] = False,
+    ):
+        super().__init__()
+        self.axes = DensityAxes(
+            x_range, y_range, width, height, glyphs=glyphs, digit_height=digit_height,
+            color=axis_color, label_color=label_color, stroke_width=0.6 * stroke_width,
+            y_step=y_step, x_labels=x_labels,
+        )
+        self.forward_curve = DensityCurve(self.axes, colors[0], stroke_width, fill_opacity)
+        self.reverse_curve = DensityCurve(self.axes, colors[1], stroke_width, fill_opacity)
+        self.add(self.axes, self.forward_curve.area, self.reverse_curve.area)
+        self.add(self.forward_curve, self.reverse_curve)
+        self.legend = None
+        self._legend_buff = 0.9 * digit_height
+        if legend is not None:
+            self.set_legend(legend)
+
+    def set_legend(self, legend: Mobject) -> IntegrandPanel:
+        """Put ``legend`` above the plot, at its left edge (replacing any legend)."""
+        return _set_legend(self, legend, self._legend_buff)
+
+    def set_data(self, xs: np.ndarray, forward: np.ndarray, reverse: np.ndarray) -> IntegrandPanel:
+        """Draw ``p log(p/q)`` and ``q log(q/p)`` sampled at ``xs`` (1-D arrays), in place."""
+        self.forward_curve.set_data(xs, forward)
+        self.reverse_curve.set_data(xs, reverse)
+        return self
+
+
+def _disc_points(centre: np.ndarray, radius: float, sides: int = 20) -> np.ndarray:
+    angles = np.linspace(0.0, 2 * np.pi, sides + 1)
+    ring = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=-1)
+    return _corner_points(centre + radius * ring)
+
+
+def _up_triangle_points(centre: np.ndarray, radius: float) -> np.ndarray:
+    corners = np.array([[0.0, 1.2, 0.0], [-1.0, -0.6, 0.0], [1.0, -0.6, 0.0], [0.0, 1.2, 0.0]])
+    return _corner_points(centre + radius * corners)
+
+
+class TracePanel(VGroup):
+    """Divergences against time so far: a line per series and a dot at its current value.
+
+    The x-axis spans ``[0, duration]`` seconds, the y-axis ``[0, y_max]``. Values above
+    ``y_max`` run along the top, and the dot becomes an upward triangle there. The plot
+    spans ``width`` × ``height`` with its lower-left corner at the origin until moved;
+    ``legend`` sits above it. :meth:`set_data` updates it in place.
+    """
+
+    def __init__(
+        self,
+        duration: float,
+        y_max: float,
+        width: float,
+        height: float,
+        colors: Sequence[str],
+        legend: Mobject | None = None,
+        glyphs: GlyphSet | None = None,
+        digit_height: float = 0.16,
+        axis_color: str = "#A0A0AA",
+        label_color: str = "#D0D0D8",
+        stroke_width: float = 3.0,
+        dot_radius: float = 0.07,
+        x_step: float | None = None,
+        y_step: float | None = None,
+    ):
+        super().__init__()
+        self.y_max = float(y_max)
+        self.axes = DensityAxes(
+            (0.0, float(duration)), (0.0, self.y_max), width, height, glyphs=glyphs,
+            digit_height=digit_height, color=axis_color, label_color=label_color,
+            stroke_width=0.6 * stroke_width, x_step=x_step, y_step=y_step,
+        )
+        self.dot_radius = dot_radius
+        self.lines, self.dots = [], []
+        for color in colors:
+            line = VMobject(stroke_color=color, stroke_width=stroke_width, fill_opacity=0)
+            line.polyline = True
+            line.joint_type = LineJointType.ROUND
+            dot = VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
+            dot.polyline = True
+            self.lines.append(line)
+            self.dots.append(dot)
+        self.add(self.axes, *self.lines, *self.dots)
+        self.legend = None
+        self._legend_buff = 0.9 * digit_height + dot_radius
+        if legend is not None:
+            self.set_legend(legend)
+
+    def set_legend(self, legend: Mobject) -> TracePanel:
+        """Put ``legend`` above the plot, at its left edge (replacing any legend)."""
+        return _set_legend(self, legend, self._legend_buff)
+
+    def set_data(self, t: np.ndarray, *series: np.ndarray) -> TracePanel:
+        """Draw each series (values at times ``t``, the last one now), in place."""
+        t = np.asarray(t, dtype=float)
+        origin, ex, ey = self.axes.affine()
+        for line, dot, values in zip(self.lines, self.dots, series, strict=True):
+            values = np.asarray(values, dtype=float)
+            shown = np.clip(np.nan_to_num(values, nan=0.0, posinf=self.y_max), 0.0, self.y_max)
+            corners = origin + t[:, None] * ex + shown[:, None] * ey
+            line.points = _corner_points(corners) if len(t) > 1 else np.zeros((0, 3))
+            if len(t) == 0:
+                dot.points = np.zeros((0, 3))
+            elif values[-1] > self.y_max:
+                dot.points = _up_triangle_points(corners[-1], self.dot_radius)
+            else:
+                dot.points = _disc_points(corners[-1], self.dot_radius)
         return self

@@ -6,10 +6,18 @@ the scene only reads it. A manim user can build one by hand to reuse the scene.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+
+#: The bars a scene can show, in the order the format names them.
+BAR_NAMES = ("forward", "reverse", "js", "tv", "hellinger")
+#: Bounded divergences: their bar is full at the bound (and never overflows).
+BAR_BOUNDS = {"js": math.log(2.0), "tv": 1.0, "hellinger": 1.0}
+#: The small plots a scene can show below the main axes.
+PANEL_NAMES = ("integrand", "trace")
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,9 @@ class FrameStates:
 
     Mixture parameters have shape (frames, components); the rest (frames,).
     ``caption`` holds an index into :attr:`ScenePlan.captions`, or -1 for none.
+    ``js``, ``tv`` and ``hellinger`` are given when their bar is shown (else None);
+    ``optimum`` (when markers are shown) holds an index into :attr:`ScenePlan.optima`,
+    or -1 where no markers are drawn.
     """
 
     t: np.ndarray
@@ -30,21 +41,54 @@ class FrameStates:
     forward_kl: np.ndarray
     reverse_kl: np.ndarray
     caption: np.ndarray
+    js: np.ndarray | None = None
+    tv: np.ndarray | None = None
+    hellinger: np.ndarray | None = None
+    optimum: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.t)
 
     def take(self, index: slice | np.ndarray) -> FrameStates:
         """The frames at ``index`` (a slice or an index array), as a new FrameStates."""
-        return FrameStates(**{name: getattr(self, name)[index] for name in _FIELDS})
+        return FrameStates(**{
+            name: None if getattr(self, name) is None else getattr(self, name)[index]
+            for name in _FIELDS
+        })
+
+    def values(self, bar: str) -> np.ndarray:
+        """Every frame's value of the divergence a bar shows (a name of BAR_NAMES)."""
+        name = {"forward": "forward_kl", "reverse": "reverse_kl"}.get(bar, bar)
+        if name not in _FIELDS or name in ("t", "caption", "optimum"):
+            raise KeyError(f"no bar named {bar!r} (known: {', '.join(BAR_NAMES)})")
+        array = getattr(self, name)
+        if array is None:
+            raise KeyError(f"the plan has no {bar} values: compute them when the bar is shown")
+        return array
 
 
 _FIELDS = tuple(FrameStates.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
+class Optimum:
+    """A single Gaussian q that minimises a divergence to p: drawn as a dashed marker."""
+
+    kind: Literal["forward", "reverse"]
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
 class ScenePlan:
-    """Everything the scene needs to draw frames of one video."""
+    """Everything the scene needs to draw frames of one video.
+
+    ``bars`` names the bars shown, left to right (see :data:`BAR_NAMES`); ``panels`` the
+    small plots (see :data:`PANEL_NAMES`). ``integrand_range`` is the y range of the
+    integrand panel and ``duration`` the time span of the trace panel (the video's
+    length). ``optima`` holds sets of optimum markers, one per p that stays put; each
+    frame's ``optimum`` picks one (or none).
+    """
 
     frames: FrameStates
     x_range: tuple[float, float]
@@ -56,3 +100,25 @@ class ScenePlan:
     labels: Literal["tex", "text"] = "text"
     title: str | None = None
     captions: tuple[str, ...] = field(default_factory=tuple)
+    bars: tuple[str, ...] = ("forward", "reverse")
+    panels: tuple[str, ...] = ()
+    integrand_range: tuple[float, float] | None = None
+    duration: float | None = None
+    optima: tuple[tuple[Optimum, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [b for b in self.bars if b not in BAR_NAMES]
+        if unknown or len(set(self.bars)) != len(self.bars):
+            raise ValueError(f"bars must be distinct names from {BAR_NAMES} (got {self.bars})")
+        unknown = [p for p in self.panels if p not in PANEL_NAMES]
+        if unknown or len(set(self.panels)) != len(self.panels):
+            raise ValueError(
+                f"panels must be distinct names from {PANEL_NAMES} (got {self.panels})"
+            )
+
+    @property
+    def time_span(self) -> float:
+        """The trace panel's time axis: ``duration``, or the last frame's time."""
+        if self.duration is not None and self.duration > 0:
+            return float(self.duration)
+        return max(float(self.frames.t[-1]), 1e-9) if len(self.frames) else 1.0
