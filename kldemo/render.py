@@ -215,7 +215,9 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
     look = repr((
         __version__, manim.__version__, video, transparent, plan.x_range, plan.y_range,
         plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
-        plan.bars, plan.panels, plan.integrand_range, plan.duration, plan.optima,
+        plan.bars, plan.panels, plan.integrand_range, plan.optima,
+        # The trace panel's time axis spans the video: only it makes the length matter.
+        plan.duration if "trace" in plan.panels else None,
     ))
     f = plan.frames
     names = ["p_weights", "p_means", "p_stds", "q_weights", "q_means", "q_stds",

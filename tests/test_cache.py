@@ -128,3 +128,14 @@ def test_cache_info_and_clear(tmp_path):
                            str(cache)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert SegmentCache(cache).info().entries == 0
+
+
+def test_a_keyframe_added_at_the_end_renders_only_its_own_segments(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    render(config, tmp_path / "a.mp4", cache)
+    config.write_text(config.read_text() + "  - p: {stds: [0.8, 0.8]}\n")
+    longer = render(config, tmp_path / "b.mp4", cache)
+    # The first four keyframes (5.6 s) are unchanged; only the new one's segments are new.
+    assert longer["rendered_segments"] == segments_after(config, 5.6) >= 1
+    assert longer["video_length"] == pytest.approx(7.0)
