@@ -337,7 +337,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort) as stop:
         click.echo("kldemo: interrupted", err=True)
-        sys.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+        # click turns an interrupt into Abort, the interrupt its cause.
+        terminated = isinstance(stop, Terminated) or isinstance(stop.__cause__, Terminated)
+        sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     except OutputError as error:
         click.echo(f"kldemo: error: {error}", err=True)
         sys.exit(EXIT_FAILED)

@@ -98,6 +98,10 @@ BarMax = Annotated[
                     "description": "nats at full bar height, or auto"}),
 ]
 Components = Field(min_length=1, max_length=MAX_COMPONENTS)
+Direction = Literal["forward", "reverse"]
+Parameter = Literal["means", "stds", "weights"]
+BarName = Literal["forward", "reverse", "js", "tv", "hellinger"]
+PanelName = Literal["integrand", "trace"]
 
 
 class _Model(BaseModel):
@@ -206,7 +210,7 @@ class View(_Model):
 
 
 class Style(_Model):
-    """Colours, theme, labels and the bars' scale."""
+    """Colours, theme, labels, the bars shown and their scale, and the optimum markers."""
 
     theme: Literal["dark", "light"] = "dark"
     p_color: Color = "#58C4DD"
@@ -215,6 +219,22 @@ class Style(_Model):
         default="auto", description="auto: LaTeX when installed, else Unicode text"
     )
     bar_max: BarMax = "auto"
+    bars: Annotated[list[BarName], Field(min_length=1)] = Field(
+        json_schema_extra={"uniqueItems": True},
+        default=["forward", "reverse"],
+        description="the bars shown, in order: forward = KL(p‖q), reverse = KL(q‖p), js = "
+                    "Jensen-Shannon (nats), tv = total variation, hellinger = Hellinger distance",
+    )
+    markers: bool = Field(
+        default=False,
+        description="mark the forward-KL optimum and every reverse-KL local optimum over single "
+                    "Gaussians (dashed, labelled)",
+    )
+
+    @field_validator("bars")
+    @classmethod
+    def bars_are_named_once(cls, bars: list[str]) -> list[str]:
+        return _named_once(bars, "bar")
 
 
 class Keyframe(_Model):
@@ -226,6 +246,35 @@ class Keyframe(_Model):
     hold: Hold | None = None
     easing: EasingName | None = None
     caption: Annotated[str, Field(max_length=200)] | None = None
+    fit: Direction | None = Field(
+        default=None,
+        description="move q down the gradient of KL(p‖q) (forward) or KL(q‖p) (reverse) to a "
+                    "local optimum, at an even pace along the path (the easing maps time to the "
+                    "fraction of the path's length covered)",
+    )
+    optimize: Annotated[list[Parameter], Field(min_length=1)] | None = Field(
+        json_schema_extra={"uniqueItems": True},
+        default=None,
+        description="which of q's parameters a fit moves (default all; weights need two or more "
+                    "components)",
+    )
+
+    @field_validator("optimize")
+    @classmethod
+    def parameters_are_named_once(cls, names: list[str] | None) -> list[str] | None:
+        return _named_once(names, "parameter") if names is not None else None
+
+    @model_validator(mode="after")
+    def a_fit_moves_only_q(self) -> Keyframe:
+        if self.fit is not None:
+            for name in ("p", "q"):
+                if getattr(self, name) is not None:
+                    raise _field_error(name, f"a fit keyframe moves q itself, so it cannot also set "
+                                             f"{name}; make the change a keyframe of its own")
+        elif self.optimize is not None:
+            raise _field_error("optimize", "optimize belongs to a fit keyframe: add fit: forward "
+                                           "or fit: reverse, or remove optimize")
+        return self
 
 
 class Config(_Model):
@@ -240,13 +289,31 @@ class Config(_Model):
     defaults: Defaults = Defaults()
     view: View = View()
     style: Style = Style()
+    panels: list[PanelName] = Field(
+        json_schema_extra={"uniqueItems": True},
+        default=[],
+        description="small plots of their own: integrand (p·log(p/q) and q·log(q/p), "
+                    "whose signed areas are the two KLs), trace (both KLs against time)",
+    )
     keyframes: Annotated[list[Keyframe], Field(max_length=MAX_KEYFRAMES)] = []
+
+    @field_validator("panels")
+    @classmethod
+    def panels_are_named_once(cls, panels: list[str]) -> list[str]:
+        return _named_once(panels, "panel")
 
 
 def _check_std(std: float) -> float:
     if not MIN_STD <= std <= MAX_STD:
         raise PydanticCustomError("std_range", f"must be between 1e-3 and 1e3 (got {std:g})")
     return std
+
+
+def _named_once(names: list[str], what: str) -> list[str]:
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise PydanticCustomError("repeated", f"{name!r} is listed twice; name each {what} once")
+    return names
 
 
 def _field_error(field: str, message: str) -> PydanticCustomError:
@@ -371,6 +438,7 @@ _MESSAGES = {
     "float_type": "must be a number (got {got})",
     "int_type": "must be a whole number (got {got})",
     "string_type": "must be a string (got {got})",
+    "bool_type": "must be true or false (got {got})",
     "list_type": "must be a list (got {got})",
     "tuple_type": "must be a list of two numbers, [low, high] (got {got})",
     "model_type": "must be a mapping of keys to values (got {got})",

@@ -34,8 +34,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
-__all__ = ["density", "forward_kl", "gaussian_kl", "hellinger_distance", "js_divergence",
-           "kl_divergence", "log_density", "reverse_kl", "tv_distance"]
+__all__ = ["DIVERGENCES", "DIVERGENCE_BOUNDS", "density", "divergence_values", "forward_kl",
+           "gaussian_kl", "hellinger_distance", "js_divergence", "kl_divergence", "log_density",
+           "reverse_kl", "tv_distance"]
 
 Mixture = tuple[ArrayLike, ArrayLike, ArrayLike]
 FloatArray = NDArray[np.float64]
@@ -669,3 +670,49 @@ def hellinger_distance(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLi
     """
     shape, p, q = _pair(p_weights, p_means, p_stds, q_weights, q_means, q_stds)
     return np.sqrt(np.clip(_symmetric(p, q, "hellinger"), 0.0, 1.0)).reshape(shape)
+
+
+# The divergences by the names the keyframe format gives them (style.bars), in order.
+DIVERGENCES = ("forward", "reverse", "js", "tv", "hellinger")
+# The bounded ones and their bounds (JS in nats); the KLs are unbounded.
+DIVERGENCE_BOUNDS = {"js": float(np.log(2.0)), "tv": 1.0, "hellinger": 1.0}
+
+
+def divergence_values(p: Mixture, q: Mixture,
+                      names: tuple[str, ...] | list[str] = DIVERGENCES) -> dict[str, FloatArray]:
+    r"""The named divergences of p and q, for every state at once.
+
+    ``forward`` is :math:`KL(p\|q)`, ``reverse`` :math:`KL(q\|p)`, ``js`` the
+    Jensen-Shannon divergence (nats), ``tv`` the total variation distance and
+    ``hellinger`` the Hellinger distance; only the named ones are computed.
+
+    Parameters
+    ----------
+    p, q : tuple of array_like
+        Each ``(weights, means, stds)`` (a ``kldemo.timeline.Mixture`` will do), arrays
+        of shape (..., K) whose leading axes broadcast.
+    names : sequence of str
+        Any of `DIVERGENCES`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        In the order of ``names``, each of shape (...).
+
+    Examples
+    --------
+    >>> p, q = ([1.0], [0.0], [1.0]), ([1.0], [2.0], [1.0])
+    >>> values = divergence_values(p, q, ["forward", "reverse", "tv"])
+    >>> [round(float(v), 6) for v in values.values()]   # 2, 2 and 2Φ(1) - 1
+    [2.0, 2.0, 0.682689]
+    """
+    unknown = [name for name in names if name not in DIVERGENCES]
+    if unknown:
+        raise ValueError(f"unknown divergence names {unknown}; choose from {', '.join(DIVERGENCES)}")
+    functions = {"forward": lambda a, b: kl_divergence(*a, *b),
+                 "reverse": lambda a, b: kl_divergence(*b, *a),
+                 "js": lambda a, b: js_divergence(*a, *b),
+                 "tv": lambda a, b: tv_distance(*a, *b),
+                 "hellinger": lambda a, b: hellinger_distance(*a, *b)}
+    p, q = tuple(p), tuple(q)
+    return {name: functions[name](p, q) for name in names}

@@ -115,9 +115,9 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
 
 def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     """Every frame's state and divergences, computed at once, and the fixed look."""
+    from kldemo.scenes.plan import FrameStates, ScenePlan
     from kldemo.table import divergences
     from kldemo.view import fit_bar_max, fit_x_range, fit_y_range, sample_times
-    from kldemo.scenes.plan import FrameStates, ScenePlan
 
     model = config.model
     timeline = Timeline.from_config(model)
@@ -432,7 +432,7 @@ def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    processes = list((pool._processes or {}).values())  # noqa: SLF001
+    processes = list((pool._processes or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(ProcessLookupError, AttributeError):

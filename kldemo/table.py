@@ -1,4 +1,9 @@
-"""``kldemo kl``: the divergences at chosen times, as a table, CSV or JSON."""
+"""``kldemo kl``: the divergences at chosen times, as a table, CSV or JSON.
+
+Every row has both KLs and, beside them, the Jensen-Shannon divergence (nats), the total
+variation distance and the Hellinger distance. JSON rows keep the keys ``t, keyframe, p,
+q, forward_kl, reverse_kl`` in that order, followed by ``js, tv, hellinger``.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,9 @@ class Rows:
     forward_kl: np.ndarray
     reverse_kl: np.ndarray
     duration: float
+    js: np.ndarray
+    tv: np.ndarray
+    hellinger: np.ndarray
 
 
 def divergences(p: Mixture, q: Mixture) -> tuple[np.ndarray, np.ndarray]:
@@ -64,8 +72,11 @@ def kl_rows(config: LoadedConfig, at: Sequence[float] = (), every: float | None 
     timeline = Timeline.from_config(config.model)
     t = report_times(timeline, at, every)
     states = timeline.state_at(t)
-    forward, reverse = divergences(states.p, states.q)
-    return Rows(t, timeline.keyframe_of(t), states.p, states.q, forward, reverse, timeline.duration)
+    from kldemo.core import divergence_values
+
+    values = divergence_values(states.p, states.q)
+    return Rows(t, timeline.keyframe_of(t), states.p, states.q, values["forward"], values["reverse"],
+                timeline.duration, values["js"], values["tv"], values["hellinger"])
 
 
 def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
@@ -94,6 +105,9 @@ def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
                 "q": _mixture_dict(rows.q, i),
                 "forward_kl": float(rows.forward_kl[i]),
                 "reverse_kl": float(rows.reverse_kl[i]),
+                "js": float(rows.js[i]),
+                "tv": float(rows.tv[i]),
+                "hellinger": float(rows.hellinger[i]),
             }
             for i in range(len(rows.t))
         ],
@@ -106,12 +120,13 @@ def _csv(out: TextIO, rows: Rows) -> None:
     for name, m in (("p", rows.p), ("q", rows.q)):
         for param in ("weights", "means", "stds"):
             columns += [f"{name}_{param[:-1]}{k}" for k in range(m.components)]
-    writer.writerow([*columns, "forward_kl", "reverse_kl"])
+    writer.writerow([*columns, "forward_kl", "reverse_kl", "js", "tv", "hellinger"])
     for i in range(len(rows.t)):
         params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
         keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
+        values = (rows.forward_kl, rows.reverse_kl, rows.js, rows.tv, rows.hellinger)
         writer.writerow([repr(float(rows.t[i])), keyframe, *params,
-                         repr(float(rows.forward_kl[i])), repr(float(rows.reverse_kl[i]))])
+                         *(repr(float(v[i])) for v in values)])
 
 
 def _number(value: float) -> str:
@@ -130,20 +145,20 @@ def _describe(m: Mixture, i: int) -> str:
 
 
 def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
-    header = ["t (s)", "keyframe", "p", "q", "KL(p‖q)", "KL(q‖p)"]
+    header = ["t (s)", "keyframe", "p", "q", "KL(p‖q)", "KL(q‖p)", "JS", "TV", "Hellinger"]
     body = [
         [
             f"{rows.t[i]:.3f}",
             "start" if rows.keyframe[i] < 0 else str(int(rows.keyframe[i])),
             _describe(rows.p, i),
             _describe(rows.q, i),
-            _number(float(rows.forward_kl[i])),
-            _number(float(rows.reverse_kl[i])),
+            *(_number(float(v[i])) for v in (rows.forward_kl, rows.reverse_kl, rows.js, rows.tv,
+                                              rows.hellinger)),
         ]
         for i in range(len(rows.t))
     ]
     widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
-    right = {0, 4, 5}
+    right = {0, 4, 5, 6, 7, 8}
     title = config.model.title or config.path.name
     out.write(f"{title} ({rows.duration:g} s)\n")
     for row in [header, *body]:

@@ -6,10 +6,17 @@ stillness. During the transition every parameter moves as
 transition ends in is that at ``e = easing(1)`` (the target itself for every easing that
 ends at 1). Nothing depends on the order in which times are asked for, so any frame can
 be rendered alone.
+
+A fit keyframe (``fit: forward`` or ``fit: reverse``) moves q instead along the descent
+path that :func:`kldemo.fit.fit_path` computes once, in :meth:`Timeline.from_config`: at
+``e = easing(elapsed / duration)`` q is the point a fraction e of the path's arc length
+along it (:class:`kldemo.fit.FitPath`), so the pace is even under ``linear``. Later
+keyframes start from where the fit ends.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +27,7 @@ from kldemo.easing import ease, easing_range
 
 if TYPE_CHECKING:
     from kldemo.config import Config
+    from kldemo.fit import FitPath
 
 PARAMS = ("weights", "means", "stds")
 
@@ -81,6 +89,7 @@ class Step:
     hold: float
     easing: str
     caption: str | None
+    fit: FitPath | None = None  # a fit keyframe: q follows this path; target_q is its end
 
     @property
     def end_p(self) -> Mixture:
@@ -88,6 +97,8 @@ class Step:
 
     @property
     def end_q(self) -> Mixture:
+        if self.fit is not None:
+            return self.fit.at(float(ease(self.easing, 1.0)))
         return self.start_q.blend(self.target_q, float(ease(self.easing, 1.0)))
 
 
@@ -98,7 +109,7 @@ class Timeline:
         self.p, self.q, self.steps = p, q, steps
         spans = [s.duration + s.hold for s in steps]
         self.starts = np.concatenate([[0.0], np.cumsum(spans)])[:-1] if steps else np.zeros(0)
-        self.duration = float(np.sum(spans)) if steps else still
+        self.duration = math.fsum(spans) if steps else still
 
     @classmethod
     def from_config(cls, config: Config) -> Timeline:
@@ -107,12 +118,19 @@ class Timeline:
         for frame in config.keyframes:
             target_p = p.changed(frame.p.given()) if frame.p else p
             target_q = q.changed(frame.q.given()) if frame.q else q
+            path = None
+            if frame.fit is not None:
+                from kldemo.fit import PARAMETERS, fit_path
+
+                path = fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
+                target_q = path.end
             step = Step(
                 p, q, target_p, target_q,
                 duration=frame.duration if frame.duration is not None else config.defaults.duration,
                 hold=frame.hold if frame.hold is not None else config.defaults.hold,
                 easing=frame.easing or config.defaults.easing,
                 caption=frame.caption,
+                fit=path,
             )
             steps.append(step)
             p, q = step.end_p, step.end_q
@@ -152,6 +170,13 @@ class Timeline:
         )
         p = _take(start_p, index).blend(_take(target_p, index), e)
         q = _take(start_q, index).blend(_take(target_q, index), e)
+        for i in np.unique(index):
+            path = self.steps[i].fit
+            if path is not None:
+                here = index == i
+                on_path = path.at(e[here])
+                for mine, moved in zip(q, on_path, strict=True):
+                    mine[here] = moved
         return States(t, p, q, index)
 
     def keyframe_of(self, t: np.ndarray) -> np.ndarray:
@@ -184,6 +209,11 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     problems: list[tuple[tuple[str | int, ...], str]] = []
     counts = {"p": config.p.components(), "q": config.q.components()}
     for i, frame in enumerate(config.keyframes):
+        if frame.optimize and "weights" in frame.optimize and counts["q"] == 1:
+            problems.append((
+                ("keyframes", i, "optimize"),
+                "q is one Gaussian, whose weight is always 1: leave weights out of optimize",
+            ))
         for name in ("p", "q"):
             change = getattr(frame, name)
             if change is None:
@@ -204,7 +234,10 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     timeline = Timeline.from_config(config)
     for i, step in enumerate(timeline.steps):
         low, high = easing_range(step.easing)
-        if 0 <= low and high <= 1:
+        if step.fit is not None:
+            problems += _check_fit(config, i, step, low, high)
+            continue
+        if low >= 0 and high <= 1:
             continue  # the state stays between start and target, both checked already
         for name in ("p", "q"):
             start, target = getattr(step, f"start_{name}"), getattr(step, f"target_{name}")
@@ -218,15 +251,45 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
                         f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
                     ))
                     break
-    if timeline.duration > MAX_SECONDS:
+    # A millisecond's slack: 1,000 keyframes of 3.6 s add up to a hair over 3600 in binary.
+    if timeline.duration > MAX_SECONDS + 1e-3:
+        seconds = f"{timeline.duration:,.3f}".rstrip("0").rstrip(".")
         problems.append((
             ("keyframes",) if config.keyframes else ("defaults", "hold"),
-            f"the video would last {timeline.duration:,.1f} s; the limit is one hour (3600 s)",
+            f"the video would last {seconds} s; the limit is one hour (3600 s)",
         ))
     if timeline.duration <= 0:
         problems.append((
             ("defaults", "hold"),
             "with no keyframes the initial state is held for defaults.hold seconds, so it must be > 0",
+        ))
+    return problems
+
+
+def _check_fit(config: Config, i: int, step: Step, low: float, high: float,
+               ) -> list[tuple[tuple[str | int, ...], str]]:
+    """A fit's easing must stay within [0, 1] (its path has nothing beyond either end),
+    and every state on its path within the range the numeric core is verified in."""
+    from kldemo.config import MAX_ABS_MEAN, MAX_STD, MIN_STD
+
+    assert step.fit is not None
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if low < 0 or high > 1:
+        inherited = config.keyframes[i].easing is None
+        problems.append((
+            ("keyframes", i, "easing"),
+            f"{step.easing!r}{' (from defaults.easing)' if inherited else ''} overshoots (to "
+            f"{(low if low < 0 else high):.0%} of the way), but a fit's path has nothing beyond "
+            f"q's start and the optimum; {'set an easing on this keyframe' if inherited else 'choose one'}"
+            f" that stays within [0, 1]",
+        ))
+    on_path = Mixture(*(np.asarray(v) for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300))))
+    bad = _out_of_domain(on_path, MIN_STD, MAX_STD, MAX_ABS_MEAN)
+    if bad:
+        problems.append((
+            ("keyframes", i, "fit"),
+            f"the {step.fit.direction} fit takes q.{bad} on its way to the optimum; change p or "
+            f"q's start so that it stays in range",
         ))
     return problems
 

@@ -284,20 +284,28 @@ class KLScene(Scene):
         integrand_box = trace_box = bars_box = None
         aligned = False  # the integrand panel right under the main axes, sharing their x
         if below:
-            panel_top = bottom + 0.32 * content_h if panels else bottom - row_gap
-            bars_h = number_room + max(0.9 * s, 0.1 * content_h) + label_room if labels else 0.0
-            if labels:
-                bars_box = (left, panel_top + row_gap, right, panel_top + row_gap + bars_h)
-            main_box = (left, panel_top + row_gap + bars_h + (row_gap if labels else 0.0), right,
-                        top)
-            if panels == {"integrand", "trace"}:
-                middle = left + content_w / 2
-                integrand_box = (left, bottom, middle - row_gap, panel_top)
-                trace_box = (middle + row_gap, bottom, right, panel_top)
-            elif "integrand" in panels:
-                integrand_box, aligned = (left, bottom, right, panel_top), not labels
-            elif "trace" in panels:
-                trace_box = (left, bottom, right, panel_top)
+            # Rows, top down: the main axes; the integrand right under them when it is the
+            # only panel (sharing their x); the bars; the panels otherwise.
+            bars_h = number_room + max(0.8 * s, 0.1 * content_h) + label_room
+            if panels == {"integrand"}:
+                bars_box = (left, bottom, right, bottom + bars_h)
+                panel_bottom = bars_box[3] + row_gap
+                integrand_box = (left, panel_bottom, right, panel_bottom + 0.26 * content_h)
+                aligned = True
+                main_bottom = integrand_box[3] + row_gap
+            else:
+                panel_h = (0.29 if len(panels) == 2 else 0.26) * content_h if panels else 0.0
+                panel_top = bottom + panel_h
+                bars_bottom = panel_top + row_gap if panels else bottom
+                bars_box = (left, bars_bottom, right, bars_bottom + bars_h)
+                main_bottom = bars_box[3] + row_gap
+                if len(panels) == 2:
+                    middle = left + content_w / 2
+                    integrand_box = (left, bottom, middle - row_gap, panel_top)
+                    trace_box = (middle + row_gap, bottom, right, panel_top)
+                elif "trace" in panels:
+                    trace_box = (left, bottom, right, panel_top)
+            main_box = (left, main_bottom, right, top)
         else:
             column_w = max(bars_w, 0.36 * content_w if "trace" in panels else 0.0)
             column_left = right - column_w
@@ -312,8 +320,6 @@ class KLScene(Scene):
                             right, top)
             if "trace" in panels:
                 trace_box = (column_left, bottom, right, split - row_gap / 2 if labels else top)
-        if aligned and below:
-            aligned = False  # the bars' row sits between them
         shared = bars_box is not None and not below and bars_box[1] == main_box[1]
 
         # The integrand panel's key and y labels (when aligned, its plot starts where the

@@ -18,6 +18,7 @@ available) and ``"tex"`` (``MathTex``; needs LaTeX, and is only touched when ask
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,10 +74,49 @@ def wide_pango_canvas() -> Iterator[None]:
         config.pixel_width, config.pixel_height = saved
 
 
+_TEXTS: dict[tuple, Mobject] = {}
+_TEXTS_KEPT = 256
+
+
+def _made_once(cls: type, text: str, kwargs: dict) -> Mobject:
+    """A copy of ``cls(text, **kwargs)``, laid out by Pango once per process.
+
+    manim keeps the SVG Pango writes, but parses it into paths anew each time; scenes
+    built again (other sizes, other plans) reuse the paths instead.
+    """
+    key = (cls.__name__, text, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    mob = _TEXTS.get(key)
+    if mob is None:
+        with wide_pango_canvas():
+            mob = cls(text, **kwargs)
+        if len(_TEXTS) >= _TEXTS_KEPT:
+            _TEXTS.pop(next(iter(_TEXTS)))
+        _TEXTS[key] = mob
+    return _copy(mob)
+
+
+def _copy(mob: Mobject) -> Mobject:
+    """A copy of ``mob`` and its family that shares nothing it could change: arrays,
+    lists and dicts are copied, the rest (colours, parsed SVG paths) shared. Much faster
+    than ``mob.copy()``, which deep-copies every glyph's parsed SVG path."""
+    new = copy.copy(mob)
+    for name, value in mob.__dict__.items():
+        if isinstance(value, np.ndarray):
+            new.__dict__[name] = value.copy()
+        elif isinstance(value, list | dict):
+            new.__dict__[name] = copy.copy(value)
+    new.submobjects = [_copy(m) for m in mob.submobjects]
+    return new
+
+
 def pango_text(text: str, **kwargs) -> Text:
     """``Text(text, **kwargs)``, laid out on a canvas that clips nothing."""
-    with wide_pango_canvas():
-        return Text(text, **kwargs)
+    return _made_once(Text, text, kwargs)
+
+
+def pango_markup(markup: str, **kwargs) -> MarkupText:
+    """``MarkupText(markup, **kwargs)``, laid out on a canvas that clips nothing."""
+    return _made_once(MarkupText, markup, kwargs)
 
 
 __all__ = [
@@ -99,6 +139,7 @@ __all__ = [
     "legend_swatch",
     "merge_glyphs",
     "nice_step",
+    "pango_markup",
     "pango_text",
     "sample_density",
     "sample_integrands",
@@ -464,8 +505,7 @@ def divergence_label(
         f'<span font_size="small"> </span>‖<span font_size="small"> </span>'
         f'<span foreground="{colors[second]}"><i>{b}</i></span>)'
     )
-    with wide_pango_canvas():
-        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+    return pango_markup(markup, font=MATH_FONT, font_size=font_size, color=color)
 
 
 _SYMMETRIC_NAMES = {"js": ("JS", r"\mathrm{JS}"), "tv": ("TV", r"\mathrm{TV}"),
@@ -496,8 +536,7 @@ def symmetric_label(
         f'{text}(<span foreground="{colors["p"]}"><i>p</i></span>, '
         f'<span foreground="{colors["q"]}"><i>q</i></span>)'
     )
-    with wide_pango_canvas():
-        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+    return pango_markup(markup, font=MATH_FONT, font_size=font_size, color=color)
 
 
 def bar_label(
@@ -568,8 +607,7 @@ def integrand_label(
         f'   area = </span>D<sub>KL</sub>({a}<span font_size="small"> </span>‖'
         f'<span font_size="small"> </span>{b})'
     )
-    with wide_pango_canvas():
-        return MarkupText(markup, font=MATH_FONT, font_size=font_size, color=color)
+    return pango_markup(markup, font=MATH_FONT, font_size=font_size, color=color)
 
 
 def legend(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+from statistics import NormalDist
 
 import pytest
 from click.testing import CliRunner
@@ -74,8 +76,9 @@ def test_validate_goes_on_after_a_bad_file(write_config):
 def test_kl_table_shows_the_seed_values():
     result = kldemo("kl", "configs/gaussian-vs-mixture.yaml")
     assert result.returncode == 0, result.stderr
-    first = result.stdout.splitlines()[2]
-    assert first.split()[-2:] == ["0.5268", "1.7232"]
+    header, first = result.stdout.splitlines()[1:3]
+    assert header.split()[-5:] == ["KL(p‖q)", "KL(q‖p)", "JS", "TV", "Hellinger"]
+    assert first.split()[-5:-3] == ["0.5268", "1.7232"]
 
 
 def test_kl_json_has_the_specs_shape():
@@ -85,11 +88,12 @@ def test_kl_json_has_the_specs_shape():
     assert data["duration"] == 28.0
     assert [row["t"] for row in data["rows"]] == [0, 2.75, 6.25, 9.75, 13.25, 16.75, 20.25, 23.75, 27.25]
     row = data["rows"][0]
-    assert set(row) == {"t", "keyframe", "p", "q", "forward_kl", "reverse_kl"}
+    assert list(row) == ["t", "keyframe", "p", "q", "forward_kl", "reverse_kl", "js", "tv", "hellinger"]
     assert row["keyframe"] is None and data["rows"][1]["keyframe"] == 0
     assert row["p"] == {"weights": [0.5, 0.5], "means": [4.0, 6.0], "stds": [0.75, 0.75]}
     assert row["q"] == {"weights": [1.0], "means": [5.0], "stds": [1.0]}
     assert row["forward_kl"] > 0 and row["reverse_kl"] > 0
+    assert 0 < row["js"] < math.log(2) and 0 < row["tv"] < 1 and 0 < row["hellinger"] < 1
 
 
 def test_kl_at_and_every_and_csv():
@@ -99,9 +103,13 @@ def test_kl_at_and_every_and_csv():
     times = [float(line.split(",")[0]) for line in lines[1:]]
     assert times == [0.0, 1.0, 4.0, 8.0]
     # q = N(mu, 1) against N(0, 1): both KLs are mu^2 / 2; at t = 1, mu = -10 + 10/4
-    row = lines[2].split(",")
-    assert float(row[-2]) == pytest.approx(7.5**2 / 2, rel=1e-12)
-    assert float(row[-1]) == pytest.approx(7.5**2 / 2, rel=1e-12)
+    assert lines[0].split(",")[-5:] == ["forward_kl", "reverse_kl", "js", "tv", "hellinger"]
+    row = dict(zip(lines[0].split(","), lines[2].split(","), strict=True))
+    assert float(row["forward_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)
+    assert float(row["reverse_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)
+    # N(0, 1) against N(d, 1): TV = 2Φ(d/2) - 1 and Hellinger² = 1 - exp(-d²/8)
+    assert float(row["tv"]) == pytest.approx(2 * NormalDist().cdf(7.5 / 2) - 1, abs=1e-12)
+    assert float(row["hellinger"]) == pytest.approx(math.sqrt(-math.expm1(-7.5**2 / 8)), abs=1e-12)
 
 
 def test_kl_refuses_a_time_outside_the_video():

@@ -94,7 +94,7 @@ def test_the_specs_example_is_valid(write_config):
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, std: 1}\nzzz: 1\n",
             ["FILE:3:1: error: zzz: unknown key 'zzz'; known keys: version, title, p, q, "
-             "defaults, view, style, keyframes"], id="unknown-top-key"),
+             "defaults, view, style, panels, keyframes"], id="unknown-top-key"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: '5', std: 1}\n",
             ["FILE:2:11: error: q.mean: must be a number (got the string '5')"], id="string-number"),
@@ -157,7 +157,7 @@ def test_the_specs_example_is_valid(write_config):
              "that stays within [0, 1]"], id="overshoot"),
         pytest.param(
             VALID + "keyframes:\n  - {duration: 3000}\n  - {duration: 3000}\n",
-            ["FILE:4:3: error: keyframes: the video would last 6,001.0 s; the limit is one hour "
+            ["FILE:4:3: error: keyframes: the video would last 6,001 s; the limit is one hour "
              "(3600 s)"], id="too-long"),
         pytest.param(
             VALID + "defaults: {hold: 0}\n",
@@ -168,6 +168,59 @@ def test_the_specs_example_is_valid(write_config):
             ["FILE:4:15: error: keyframes[0].caption: must be a string (got a list)",
              "FILE:4:20: error: keyframes[0].durration: unknown key 'durration'; did you mean "
              "'duration'?"], id="keyframe-keys"),
+        pytest.param(
+            VALID + "keyframes:\n  - fit: reverse\n    q: {mean: 3}\n  - fit: forward\n"
+                    "    p: {means: [1, 2]}\n",
+            ["FILE:5:8: error: keyframes[0].q: a fit keyframe moves q itself, so it cannot also "
+             "set q; make the change a keyframe of its own",
+             "FILE:7:8: error: keyframes[1].p: a fit keyframe moves q itself, so it cannot also "
+             "set p; make the change a keyframe of its own"], id="fit-with-p-or-q"),
+        pytest.param(
+            VALID + "keyframes:\n  - fit: backwards\n  - {q: {mean: 3}, optimize: [means]}\n",
+            ["FILE:4:10: error: keyframes[0].fit: must be one of forward, reverse (got "
+             "'backwards')",
+             "FILE:5:30: error: keyframes[1].optimize: optimize belongs to a fit keyframe: add "
+             "fit: forward or fit: reverse, or remove optimize"], id="fit-direction-and-stray-optimize"),
+        pytest.param(
+            VALID + "keyframes:\n  - {fit: forward, optimize: [mean, stds]}\n"
+                    "  - {fit: forward, optimize: [stds, stds]}\n  - {fit: forward, optimize: []}\n",
+            ["FILE:4:31: error: keyframes[0].optimize[0]: must be one of means, stds, weights (got "
+             "'mean'); did you mean 'means'?",
+             "FILE:5:30: error: keyframes[1].optimize: 'stds' is listed twice; name each parameter "
+             "once",
+             "FILE:6:30: error: keyframes[2].optimize: must have at least 1 item(s) (got 0)"],
+            id="fit-optimize-names"),
+        pytest.param(
+            VALID + "keyframes:\n  - {fit: reverse, optimize: [means, weights]}\n",
+            ["FILE:4:30: error: keyframes[0].optimize: q is one Gaussian, whose weight is always "
+             "1: leave weights out of optimize"], id="fit-weights-of-one-gaussian"),
+        pytest.param(
+            VALID + "defaults: {easing: ease_in_out_back}\nkeyframes:\n  - fit: reverse\n"
+                    "  - fit: forward\n    easing: running_start\n",
+            ["FILE:5:5: error: keyframes[0].easing: 'ease_in_out_back' (from defaults.easing) "
+             "overshoots (to -10% of the way), but a fit's path has nothing beyond q's start and "
+             "the optimum; set an easing on this keyframe that stays within [0, 1]",
+             "FILE:7:13: error: keyframes[1].easing: 'running_start' overshoots (to -18% of the "
+             "way), but a fit's path has nothing beyond q's start and the optimum; choose one that "
+             "stays within [0, 1]"], id="fit-overshooting-easing"),
+        pytest.param(
+            "p: {means: [-9000, 9000], stds: [1, 1]}\nq: {mean: 0, std: 1}\nkeyframes:\n"
+            "  - fit: forward\n",
+            ["FILE:4:10: error: keyframes[0].fit: the forward fit takes q.stds to 9e+03, above 1000 "
+             "on its way to the optimum; change p or q's start so that it stays in range"],
+            id="fit-leaves-the-range"),
+        pytest.param(
+            VALID + "style: {bars: [forward, kl, js], markers: 1}\npanels: [integrand, trase]\n",
+            ["FILE:3:25: error: style.bars[1]: must be one of forward, reverse, js, tv, hellinger "
+             "(got 'kl')",
+             "FILE:3:43: error: style.markers: must be true or false (got 1)",
+             "FILE:4:21: error: panels[1]: must be one of integrand, trace (got 'trase'); did you "
+             "mean 'trace'?"], id="bars-markers-panels"),
+        pytest.param(
+            VALID + "style: {bars: []}\npanels: [trace, trace]\n",
+            ["FILE:3:15: error: style.bars: must have at least 1 item(s) (got 0)",
+             "FILE:4:9: error: panels: 'trace' is listed twice; name each panel once"],
+            id="bars-and-panels-lists"),
         pytest.param(
             "- 1\n- 2\n",
             ["FILE:1:1: error: the top level must be a mapping with keys such as p, q and "

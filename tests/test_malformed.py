@@ -135,7 +135,7 @@ EXPECTED: dict[str, list[str]] = {
         "FILE:3:9: error: p.stds: must have at most 16 items (got 17)"],
     "too-many-keyframes": ["FILE:4:3: error: keyframes: must have at most 1000 items (got 1001)"],
     "over-an-hour": [
-        "FILE:5:3: error: keyframes: the video would last 3,610.0 s; the limit is one hour "
+        "FILE:5:3: error: keyframes: the video would last 3,610 s; the limit is one hour "
         "(3600 s)"],
     "over-an-hour-in-one-keyframe": [
         "FILE:4:16: error: keyframes[0].duration: must be <= 3600 (got 3601)"],
