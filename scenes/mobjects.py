@@ -74,6 +74,11 @@ def wide_pango_canvas() -> Iterator[None]:
         config.pixel_width, config.pixel_height = saved
 
 
+# MathTex at a given font_size is smaller than Pango's math font at the same size: these
+# factors give TeX labels the height of their text counterparts (measured on the labels).
+TEX_SCALE = 1.35
+TEX_NAME_SCALE = 1.55
+
 _TEXTS: dict[tuple, Mobject] = {}
 _TEXTS_KEPT = 256
 
@@ -494,7 +499,8 @@ def divergence_label(
     if labels == "tex":
         from manim import MathTex
 
-        mob = MathTex(r"D_{\mathrm{KL}}(", first, r"\,\|\,", second, ")", font_size=font_size)
+        mob = MathTex(r"D_{\mathrm{KL}}(", first, r"\,\|\,", second, ")",
+                      font_size=TEX_SCALE * font_size)
         mob.set_color(color)
         mob[1].set_color(colors[first])
         mob[3].set_color(colors[second])
@@ -527,7 +533,7 @@ def symmetric_label(
     if labels == "tex":
         from manim import MathTex
 
-        mob = MathTex(tex + "(", "p", r",\,", "q", ")", font_size=font_size)
+        mob = MathTex(tex + "(", "p", r",\,", "q", ")", font_size=TEX_SCALE * font_size)
         mob.set_color(color)
         mob[1].set_color(colors["p"])
         mob[3].set_color(colors["q"])
@@ -594,7 +600,7 @@ def integrand_label(
 
         mob = MathTex(
             first, r"\log(", first, "/", second, r")\quad\text{area} = D_{\mathrm{KL}}(",
-            first, r"\,\|\,", second, ")", font_size=font_size,
+            first, r"\,\|\,", second, ")", font_size=TEX_SCALE * font_size,
         )
         mob.set_color(color)
         for k, name in ((0, first), (2, first), (4, second), (6, first), (8, second)):
@@ -644,7 +650,7 @@ def curve_name_label(
     if labels == "tex":
         from manim import MathTex
 
-        return MathTex(name, font_size=font_size, color=color)
+        return MathTex(name, font_size=TEX_NAME_SCALE * font_size, color=color)
     return pango_text(name, font=MATH_FONT, slant=ITALIC, font_size=font_size, color=color)
 
 

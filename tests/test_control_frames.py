@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from .conftest import CONFIGS, REPO
-from .test_cli import kldemo
+from .test_render import kldemo
 
 pytestmark = pytest.mark.render
 
