@@ -75,7 +75,8 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
 @click.argument("config", type=ConfigPath)
 @click.option("--at", "at", multiple=True, type=float, metavar="T",
               help="A time in seconds to report (repeatable).")
-@click.option("--every", type=float, metavar="DT", help="Report every DT seconds, from 0 to the end.")
+@click.option("--every", type=float, metavar="DT",
+              help="Report every DT seconds, from 0 to the end.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
@@ -207,7 +208,8 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
 @click.option("--format", "fmt", type=click.Choice(["mp4", "webm", "gif", "mov", "png"]),
               help="Container (default: from -o's suffix, else mp4; png writes the last frame).")
 @render_options
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel workers (default: all cores).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Parallel workers (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="KLDEMO_CACHE_DIR", help="Segment cache folder [env KLDEMO_CACHE_DIR].")

@@ -58,7 +58,8 @@ def _no_null(value: Any) -> Any:
 def _color(value: Any) -> str:
     if isinstance(value, str):
         if _HEX_COLOR.match(value):
-            return value.upper() if len(value) == 7 else "#" + "".join(c * 2 for c in value[1:]).upper()
+            return (value.upper() if len(value) == 7
+                    else "#" + "".join(c * 2 for c in value[1:]).upper())
         if value.upper() in NAMED_COLORS:
             return NAMED_COLORS[value.upper()]
     raise PydanticCustomError(
@@ -71,7 +72,8 @@ def _color(value: Any) -> str:
 def _bar_max(value: Any) -> float | Literal["auto"]:
     if value == "auto":
         return "auto"
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+    if (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and value > 0):
         return float(value)
     raise PydanticCustomError(
         "bar_max", "must be auto or a number of nats > 0 (got {got})", {"got": describe(value)}
@@ -139,7 +141,8 @@ class MixtureChange(_Model):
     def weights_sum_to_one(cls, weights: list[float] | None) -> list[float] | None:
         if weights is not None and abs(math.fsum(weights) - 1) > WEIGHT_SUM_TOLERANCE:
             raise PydanticCustomError(
-                "weights_sum", "must sum to 1 (they sum to {total})", {"total": f"{math.fsum(weights):.12g}"}
+                "weights_sum", "must sum to 1 (they sum to {total})",
+                {"total": f"{math.fsum(weights):.12g}"}
             )
         return weights
 
@@ -148,21 +151,26 @@ class MixtureChange(_Model):
         for short, full in (("mean", "means"), ("std", "stds")):
             if getattr(self, short) is not None and getattr(self, full) is not None:
                 raise _field_error(short, f"give either {short} (one Gaussian) or {full}, not both")
-        if (self.mean is not None or self.std is not None) and self.weights is not None and len(self.weights) > 1:
-            raise _field_error("weights", "mean/std is shorthand for one Gaussian; use means and stds")
+        if ((self.mean is not None or self.std is not None) and self.weights is not None
+                and len(self.weights) > 1):
+            raise _field_error("weights",
+                               "mean/std is shorthand for one Gaussian; use means and stds")
         return self
 
     @model_validator(mode="after")
     def lists_have_one_length(self) -> MixtureChange:
-        lengths = {key: len(v) for key in ("weights", "means", "stds") if (v := getattr(self, key)) is not None}
+        lengths = {key: len(v) for key in ("weights", "means", "stds")
+                   if (v := getattr(self, key)) is not None}
         if len(set(lengths.values())) > 1:
             said = ", ".join(f"{n} {key}" for key, n in lengths.items())
-            raise _field_error(list(lengths)[-1], f"weights, means and stds must have one length (got {said})")
+            raise _field_error(list(lengths)[-1],
+                               f"weights, means and stds must have one length (got {said})")
         return self
 
     def given(self) -> dict[str, list[float]]:
         """The parameters this names, with the shorthand written out as one-item lists."""
-        out = {key: list(v) for key in ("weights", "means", "stds") if (v := getattr(self, key)) is not None}
+        out = {key: list(v) for key in ("weights", "means", "stds")
+               if (v := getattr(self, key)) is not None}
         if self.mean is not None:
             out["means"] = [self.mean]
         if self.std is not None:
@@ -205,7 +213,9 @@ class View(_Model):
     @classmethod
     def range_goes_up(cls, value: list[float] | None) -> list[float] | None:
         if value is not None and not value[0] < value[1]:
-            raise PydanticCustomError("range", f"must go up: [low, high] (got [{value[0]:g}, {value[1]:g}])")
+            raise PydanticCustomError(
+                "range", f"must go up: [low, high] (got [{value[0]:g}, {value[1]:g}])"
+            )
         return value
 
 
@@ -269,8 +279,8 @@ class Keyframe(_Model):
         if self.fit is not None:
             for name in ("p", "q"):
                 if getattr(self, name) is not None:
-                    raise _field_error(name, f"a fit keyframe moves q itself, so it cannot also set "
-                                             f"{name}; make the change a keyframe of its own")
+                    raise _field_error(name, f"a fit keyframe moves q itself, so it cannot also "
+                                             f"set {name}; make the change a keyframe of its own")
         elif self.optimize is not None:
             raise _field_error("optimize", "optimize belongs to a fit keyframe: add fit: forward "
                                            "or fit: reverse, or remove optimize")
@@ -312,7 +322,9 @@ def _check_std(std: float) -> float:
 def _named_once(names: list[str], what: str) -> list[str]:
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise PydanticCustomError("repeated", f"{name!r} is listed twice; name each {what} once")
+            raise PydanticCustomError(
+                "repeated", f"{name!r} is listed twice; name each {what} once"
+            )
     return names
 
 
@@ -399,7 +411,8 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
     loc: DocPath = tuple(error["loc"])
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
-    shown = describe(value) if isinstance(value, str) else document.source.get(loc) or describe(value)
+    shown = (describe(value) if isinstance(value, str)
+             else document.source.get(loc) or describe(value))
     if len(shown) > 60:
         shown = f"{shown[:40]}... ({len(shown):,} characters)"
     if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
@@ -425,7 +438,8 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
 
 def _literal_message(value: Any, expected: str, shown: str) -> str:
     choices = re.findall(r"'([^']*)'", expected) or re.findall(r"\d+", expected)
-    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6) if isinstance(value, str) else []
+    close = (difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+             if isinstance(value, str) else [])
     hint = f"; did you mean {close[0]!r}?" if close else ""
     if isinstance(value, str):
         shown = repr(value)

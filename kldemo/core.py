@@ -708,7 +708,8 @@ def divergence_values(p: Mixture, q: Mixture,
     """
     unknown = [name for name in names if name not in DIVERGENCES]
     if unknown:
-        raise ValueError(f"unknown divergence names {unknown}; choose from {', '.join(DIVERGENCES)}")
+        raise ValueError(f"unknown divergence names {unknown}; "
+                         f"choose from {', '.join(DIVERGENCES)}")
     functions = {"forward": lambda a, b: kl_divergence(*a, *b),
                  "reverse": lambda a, b: kl_divergence(*b, *a),
                  "js": lambda a, b: js_divergence(*a, *b),

@@ -296,7 +296,8 @@ class _Problem:
         def integrand(job: NDArray[np.intp], z: FloatArray) -> FloatArray:
             log_n, standard = _log_components(p, m, s, job, z)
             log_p = _log_mixture(log_n, p.weights)
-            r = np.exp(log_n + np.log(np.where(p.weights > 0, p.weights, 1e-300))[:, None, None] - log_p)
+            r = np.exp(log_n + np.log(np.where(p.weights > 0, p.weights, 1e-300))[:, None, None]
+                       - log_p)
             slope = -standard / p.stds[:, None, None]                     # (log N_c)'
             g1 = np.sum(r * slope, axis=0)
             g2 = np.sum(r * ((slope - g1) ** 2 - 1.0 / p.stds[:, None, None] ** 2), axis=0)
@@ -447,7 +448,8 @@ def _reduced_hessian(problem: _Problem, u: FloatArray, basis: FloatArray) -> Flo
         hess = basis.T @ exact @ basis
     else:   # central differences of exact gradients along each basis vector
         h = 1e-5
-        columns = [(problem.gradient(u + h * b, POLISH_RTOL) - problem.gradient(u - h * b, POLISH_RTOL))
+        columns = [(problem.gradient(u + h * b, POLISH_RTOL)
+                    - problem.gradient(u - h * b, POLISH_RTOL))
                    / (2 * h) for b in basis.T]
         hess = basis.T @ np.array(columns).T
     return 0.5 * (hess + hess.T)
@@ -512,7 +514,8 @@ class FitPath:
         flat = e.reshape(-1)
         if self.length > 0 and len(self.arc) > 1:
             target = flat * self.length
-            index = np.clip(np.searchsorted(self.arc, target, side="right") - 1, 0, len(self.arc) - 2)
+            index = np.clip(np.searchsorted(self.arc, target, side="right") - 1,
+                            0, len(self.arc) - 2)
             span = self.arc[index + 1] - self.arc[index]
             fraction = np.clip((target - self.arc[index]) / span, 0.0, 1.0)[:, None]
             u = self.vertices[index] + fraction * (self.vertices[index + 1] - self.vertices[index])
@@ -526,9 +529,11 @@ class FitPath:
         arrays = []
         for name in ("weights", "means", "stds"):
             start, end = getattr(self.start, name), getattr(self.end, name)
-            value = moved[name] if name in self.optimize else np.broadcast_to(start, moved[name].shape)
-            value = np.where(flat[:, None] <= 0.0, start, np.where(flat[:, None] >= 1.0, end, value))
-            arrays.append(value.reshape(e.shape + (k,)))
+            value = (moved[name] if name in self.optimize
+                     else np.broadcast_to(start, moved[name].shape))
+            value = np.where(flat[:, None] <= 0.0, start,
+                             np.where(flat[:, None] >= 1.0, end, value))
+            arrays.append(value.reshape((*e.shape, k)))
         return Mixture(*arrays)
 
 
@@ -574,7 +579,8 @@ def _key(m: Mixture) -> tuple[tuple[float, ...], ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_path(p_key: tuple, q_key: tuple, direction: Direction, optimize: tuple[str, ...]) -> FitPath:
+def _cached_path(p_key: tuple, q_key: tuple, direction: Direction,
+                 optimize: tuple[str, ...]) -> FitPath:
     p = Mixture(*(np.array(v) for v in p_key))
     q = Mixture(*(np.array(v) for v in q_key))
     problem = _Problem(p, q, direction, optimize)
@@ -674,7 +680,8 @@ def _cached_optima(p_key: tuple) -> Optima:
     for i in range(len(means) - 1):
         gap = means[i + 1] - means[i]
         if gap > 0:
-            starts.append((float(means[i] + gap / 2), float(max(gap / 2, min(stds[i], stds[i + 1])))))
+            starts.append((float(means[i] + gap / 2),
+                           float(max(gap / 2, min(stds[i], stds[i + 1])))))
     starts.append((mean, std))
 
     found: list[tuple[Gaussian, FloatArray]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import math
 import os
 import shutil
@@ -139,10 +140,12 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
 
     samples = timeline.state_at(sample_times(timeline))
     x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
-    y_range = tuple(model.view.y_range) if model.view.y_range else fit_y_range(samples.p, samples.q, x_range)
+    y_range = (tuple(model.view.y_range) if model.view.y_range
+               else fit_y_range(samples.p, samples.q, x_range))
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
-        sample_kl = dict(zip(("forward", "reverse"), divergences(samples.p, samples.q), strict=True))
+        sample_kl = dict(zip(("forward", "reverse"), divergences(samples.p, samples.q),
+                             strict=True))
         scaled = [sample_kl[name] for name in sample_kl if name in bars or "trace" in panels]
         bar_max = fit_bar_max(np.concatenate(scaled or list(sample_kl.values())))
     else:
@@ -198,10 +201,10 @@ def cut_segments(timeline: Timeline, frame_count: int, fps: float) -> list[Segme
     times = [*timeline.starts, *timeline.transition_ends] if timeline.steps else []
     cuts = sorted({0, frame_count, *(min(frame_count, math.ceil(t * fps - 1e-9)) for t in times)})
     segments = []
-    for start, stop in zip(cuts, cuts[1:], strict=False):
+    for start, stop in itertools.pairwise(cuts):
         pieces = max(1, math.ceil((stop - start) / SEGMENT_FRAMES))
         bounds = np.linspace(start, stop, pieces + 1).round().astype(int)
-        segments += [Segment(int(a), int(b)) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+        segments += [Segment(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
     return segments
 
 
@@ -580,14 +583,15 @@ def render_still_plan(plan: ScenePlan, index: int, target: Path, options: Render
     return target
 
 
-def render_still(config: LoadedConfig, at: float, output: Path | None, options: RenderOptions) -> Path:
+def render_still(config: LoadedConfig, at: float, output: Path | None,
+                 options: RenderOptions) -> Path:
     """The frame the video shows at time ``at``, as a PNG."""
     timeline = Timeline.from_config(config.model)
     fps = options.frame_rate
     frames = len(timeline.frame_times(fps))
     if not (math.isfinite(at) and 0 <= at <= timeline.duration):
         raise UsageError(f"--at {at:g}: the video runs from 0 to {timeline.duration:g} s")
-    index = min(frames - 1, int(math.floor(at * fps + 1e-9)))
+    index = min(frames - 1, math.floor(at * fps + 1e-9))
     labels = resolve_labels(config, options)
     target = output or Path("media") / f"{config.path.stem}-{at:g}.png"
     check_writable(target)

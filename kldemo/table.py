@@ -49,7 +49,8 @@ def divergences(p: Mixture, q: Mixture) -> tuple[np.ndarray, np.ndarray]:
     return forward_kl(tuple(p), tuple(q)), reverse_kl(tuple(p), tuple(q))
 
 
-def report_times(timeline: Timeline, at: Sequence[float] = (), every: float | None = None) -> np.ndarray:
+def report_times(timeline: Timeline, at: Sequence[float] = (),
+                 every: float | None = None) -> np.ndarray:
     """The times to report: those asked for, else t = 0 and the end of each transition."""
     end = timeline.duration
     for t in at:
@@ -75,8 +76,9 @@ def kl_rows(config: LoadedConfig, at: Sequence[float] = (), every: float | None 
     from kldemo.core import divergence_values
 
     values = divergence_values(states.p, states.q)
-    return Rows(t, timeline.keyframe_of(t), states.p, states.q, values["forward"], values["reverse"],
-                timeline.duration, values["js"], values["tv"], values["hellinger"])
+    return Rows(t, timeline.keyframe_of(t), states.p, states.q, values["forward"],
+                values["reverse"], timeline.duration, values["js"], values["tv"],
+                values["hellinger"])
 
 
 def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
@@ -90,7 +92,8 @@ def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
 
 
 def _mixture_dict(m: Mixture, i: int) -> dict[str, list[float]]:
-    return {"weights": m.weights[i].tolist(), "means": m.means[i].tolist(), "stds": m.stds[i].tolist()}
+    return {"weights": m.weights[i].tolist(), "means": m.means[i].tolist(),
+            "stds": m.stds[i].tolist()}
 
 
 def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:

@@ -44,7 +44,8 @@ class Mixture:
     def of(cls, params: dict[str, list[float]]) -> Mixture:
         k = len(params["means"])
         weights = params.get("weights") or [1.0 / k] * k
-        return cls(*(np.asarray(v, dtype=float) for v in (weights, params["means"], params["stds"])))
+        return cls(*(np.asarray(v, dtype=float)
+                     for v in (weights, params["means"], params["stds"])))
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.weights, self.means, self.stds))
@@ -134,7 +135,8 @@ class Timeline:
             )
             steps.append(step)
             p, q = step.end_p, step.end_q
-        return cls(Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps, config.defaults.hold)
+        return cls(Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps,
+                   config.defaults.hold)
 
     @property
     def transition_ends(self) -> np.ndarray:
@@ -261,7 +263,8 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     if timeline.duration <= 0:
         problems.append((
             ("defaults", "hold"),
-            "with no keyframes the initial state is held for defaults.hold seconds, so it must be > 0",
+            "with no keyframes the initial state is held for defaults.hold seconds, "
+            "so it must be > 0",
         ))
     return problems
 
@@ -280,10 +283,12 @@ def _check_fit(config: Config, i: int, step: Step, low: float, high: float,
             ("keyframes", i, "easing"),
             f"{step.easing!r}{' (from defaults.easing)' if inherited else ''} overshoots (to "
             f"{(low if low < 0 else high):.0%} of the way), but a fit's path has nothing beyond "
-            f"q's start and the optimum; {'set an easing on this keyframe' if inherited else 'choose one'}"
+            f"q's start and the optimum; "
+            f"{'set an easing on this keyframe' if inherited else 'choose one'}"
             f" that stays within [0, 1]",
         ))
-    on_path = Mixture(*(np.asarray(v) for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300))))
+    on_path = Mixture(*(np.asarray(v)
+                        for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300))))
     bad = _out_of_domain(on_path, MIN_STD, MAX_STD, MAX_ABS_MEAN)
     if bad:
         problems.append((

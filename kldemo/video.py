@@ -31,7 +31,8 @@ class VideoSettings:
     options: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def for_format(cls, fmt: str, width: int, height: int, fps: float, transparent: bool) -> VideoSettings:
+    def for_format(cls, fmt: str, width: int, height: int, fps: float,
+                   transparent: bool) -> VideoSettings:
         rate = Fraction(fps).limit_denominator(1001)
         if fmt == "webm":
             return cls(width, height, rate, "webm", "libvpx-vp9",

@@ -52,7 +52,8 @@ def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[f
     peak = 0.0
     for m in (p, q):
         grid = np.linspace(*x_range, 801)
-        x = np.concatenate([np.broadcast_to(grid, (*m.means.shape[:-1], grid.size)), m.means], axis=-1)
+        x = np.concatenate([np.broadcast_to(grid, (*m.means.shape[:-1], grid.size)), m.means],
+                           axis=-1)
         inside = (x >= x_range[0]) & (x <= x_range[1])
         values = density(x, m.weights, m.means, m.stds)
         peak = max(peak, float(np.max(np.where(inside, values, 0.0))))

@@ -251,7 +251,8 @@ class _Builder:
     def error(self, node: yaml.Node, path: DocPath, message: str) -> None:
         mark = node.start_mark
         self.diagnostics.append(
-            Diagnostic(self.document.file, mark.line + 1, mark.column + 1, format_path(path), message)
+            Diagnostic(self.document.file, mark.line + 1, mark.column + 1, format_path(path),
+                       message)
         )
 
     def build(self, node: yaml.Node, path: DocPath, depth: int) -> Any:
@@ -289,14 +290,16 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as error:
-            self.error(node, path, f"cannot read {node.value!r}: {getattr(error, 'problem', error)}")
+            self.error(node, path,
+                       f"cannot read {node.value!r}: {getattr(error, 'problem', error)}")
             return None
 
     def mapping(self, node: yaml.MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(key_node, path, "merge keys ('<<') are not supported; write the keys out")
+                self.error(key_node, path,
+                           "merge keys ('<<') are not supported; write the keys out")
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
@@ -306,8 +309,10 @@ class _Builder:
             child = (*path, key)
             if key in result:
                 first = self.document.keys[child]
-                self.error(key_node, child, f"duplicate key {key!r} (first given on line {first[0]})")
+                self.error(key_node, child,
+                           f"duplicate key {key!r} (first given on line {first[0]})")
                 continue
-            self.document.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.document.keys[child] = (key_node.start_mark.line + 1,
+                                         key_node.start_mark.column + 1)
             result[key] = self.build(value_node, child, depth + 1)
         return result

@@ -86,9 +86,11 @@ def test_kl_json_has_the_specs_shape():
     data = json.loads(result.stdout)
     assert set(data) == {"config", "duration", "rows"}
     assert data["duration"] == 28.0
-    assert [row["t"] for row in data["rows"]] == [0, 2.75, 6.25, 9.75, 13.25, 16.75, 20.25, 23.75, 27.25]
+    assert [row["t"] for row in data["rows"]] == [0, 2.75, 6.25, 9.75, 13.25, 16.75, 20.25,
+                                                  23.75, 27.25]
     row = data["rows"][0]
-    assert list(row) == ["t", "keyframe", "p", "q", "forward_kl", "reverse_kl", "js", "tv", "hellinger"]
+    assert list(row) == ["t", "keyframe", "p", "q", "forward_kl", "reverse_kl", "js", "tv",
+                         "hellinger"]
     assert row["keyframe"] is None and data["rows"][1]["keyframe"] == 0
     assert row["p"] == {"weights": [0.5, 0.5], "means": [4.0, 6.0], "stds": [0.75, 0.75]}
     assert row["q"] == {"weights": [1.0], "means": [5.0], "stds": [1.0]}
@@ -143,7 +145,8 @@ def test_init_writes_an_example_and_refuses_to_overwrite(tmp_path):
     assert kldemo("validate", str(written)).returncode == 0
     again = kldemo("init", "--example", "mean-sweep", cwd=tmp_path)
     assert again.returncode == 2
-    assert again.stderr.strip() == "kldemo: error: mean-sweep.yaml exists; pass --force to overwrite it"
+    assert again.stderr.strip() == ("kldemo: error: mean-sweep.yaml exists; "
+                                    "pass --force to overwrite it")
     assert kldemo("init", "--example", "mean-sweep", "--force", cwd=tmp_path).returncode == 0
     wrong = kldemo("init", "--example", "mean-swep", cwd=tmp_path)
     assert wrong.stderr.strip() == ("kldemo: error: no example named 'mean-swep'; did you mean "

@@ -90,14 +90,16 @@ def test_the_specs_example_is_valid(write_config):
              "(got 2 means, 1 stds)"], id="length-mismatch"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mena: 5, std: 1}\n",
-            ["FILE:2:5: error: q.mena: unknown key 'mena'; did you mean 'mean'?"], id="did-you-mean"),
+            ["FILE:2:5: error: q.mena: unknown key 'mena'; did you mean 'mean'?"],
+            id="did-you-mean"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, std: 1}\nzzz: 1\n",
             ["FILE:3:1: error: zzz: unknown key 'zzz'; known keys: version, title, p, q, "
              "defaults, view, style, panels, keyframes"], id="unknown-top-key"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: '5', std: 1}\n",
-            ["FILE:2:11: error: q.mean: must be a number (got the string '5')"], id="string-number"),
+            ["FILE:2:11: error: q.mean: must be a number (got the string '5')"],
+            id="string-number"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: true, std: 1}\n",
             ["FILE:2:11: error: q.mean: must be a number (got true)"], id="bool-number"),
@@ -134,7 +136,8 @@ def test_the_specs_example_is_valid(write_config):
              "FILE:3:31: error: style.p_color: must be a colour: '#RRGGBB', '#RGB' or a name "
              "such as BLUE (got the string 'blu')",
              "FILE:3:45: error: style.bar_max: must be auto or a number of nats > 0 (got -1)",
-             "FILE:3:57: error: style.labels: must be one of auto, tex, text (got 'latex'); did you mean 'tex'?"],
+             "FILE:3:57: error: style.labels: must be one of auto, tex, text (got 'latex'); "
+             "did you mean 'tex'?"],
             id="style"),
         pytest.param(
             VALID + "keyframes:\n  - q: {std: 1e-4}\n",
@@ -180,10 +183,12 @@ def test_the_specs_example_is_valid(write_config):
             ["FILE:4:10: error: keyframes[0].fit: must be one of forward, reverse (got "
              "'backwards')",
              "FILE:5:30: error: keyframes[1].optimize: optimize belongs to a fit keyframe: add "
-             "fit: forward or fit: reverse, or remove optimize"], id="fit-direction-and-stray-optimize"),
+             "fit: forward or fit: reverse, or remove optimize"],
+            id="fit-direction-and-stray-optimize"),
         pytest.param(
             VALID + "keyframes:\n  - {fit: forward, optimize: [mean, stds]}\n"
-                    "  - {fit: forward, optimize: [stds, stds]}\n  - {fit: forward, optimize: []}\n",
+                    "  - {fit: forward, optimize: [stds, stds]}\n"
+                    "  - {fit: forward, optimize: []}\n",
             ["FILE:4:31: error: keyframes[0].optimize[0]: must be one of means, stds, weights (got "
              "'mean'); did you mean 'means'?",
              "FILE:5:30: error: keyframes[1].optimize: 'stds' is listed twice; name each parameter "
@@ -206,8 +211,9 @@ def test_the_specs_example_is_valid(write_config):
         pytest.param(
             "p: {means: [-9000, 9000], stds: [1, 1]}\nq: {mean: 0, std: 1}\nkeyframes:\n"
             "  - fit: forward\n",
-            ["FILE:4:10: error: keyframes[0].fit: the forward fit takes q.stds to 9e+03, above 1000 "
-             "on its way to the optimum; change p or q's start so that it stays in range"],
+            ["FILE:4:10: error: keyframes[0].fit: the forward fit takes q.stds to 9e+03, "
+             "above 1000 on its way to the optimum; change p or q's start so that it stays in "
+             "range"],
             id="fit-leaves-the-range"),
         pytest.param(
             VALID + "style: {bars: [forward, kl, js], markers: 1}\npanels: [integrand, trase]\n",
@@ -282,7 +288,8 @@ def test_a_file_over_one_mib_is_refused_before_reading(tmp_path):
 
 def test_limits_on_components_and_keyframes(write_config):
     seventeen = ", ".join(["1"] * 17)
-    path = write_config(f"p: {{means: [{seventeen}], stds: [{seventeen}]}}\nq: {{mean: 0, std: 1}}\n"
+    path = write_config(f"p: {{means: [{seventeen}], stds: [{seventeen}]}}\n"
+                        f"q: {{mean: 0, std: 1}}\n"
                         "keyframes:\n" + "  - {duration: 0.1, hold: 0}\n" * 1001)
     assert errors_of(path) == [
         "FILE:1:12: error: p.means: must have at most 16 items (got 17)",

@@ -10,7 +10,6 @@ picture, regenerate them and look at them before committing::
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -8,6 +8,7 @@ it, started from a point well off the end state under test, in the same basin.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -59,7 +60,7 @@ def reference_kl(a, b):
         return math.exp(log_a) * (log_a - _log_pdf(x, tb))
 
     return math.fsum(integrate.quad(integrand, lo, hi, epsabs=1e-15, epsrel=1e-12, limit=200)[0]
-                     for lo, hi in zip(edges, edges[1:], strict=False))
+                     for lo, hi in itertools.pairwise(edges))
 
 
 def reference_fit(p, start, direction, optimize_=("weights", "means", "stds")):
@@ -117,11 +118,14 @@ def moment_matching(p):
                  ("means", "stds"), id="gaussian-reverse"),
     pytest.param(THREE, Mixture.of({"means": [4.0], "stds": [0.5]}), "reverse", ("means",),
                  id="gaussian-reverse-means-only"),
-    pytest.param(THREE, Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
+    pytest.param(THREE,
+                 Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
                  "forward", ("weights", "means", "stds"), id="mixture-forward"),
-    pytest.param(THREE, Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
+    pytest.param(THREE,
+                 Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
                  "reverse", ("weights", "means", "stds"), id="mixture-reverse"),
-    pytest.param(THREE, Mixture.of({"weights": [0.6, 0.4], "means": [1.0, 8.0], "stds": [1.0, 1.0]}),
+    pytest.param(THREE,
+                 Mixture.of({"weights": [0.6, 0.4], "means": [1.0, 8.0], "stds": [1.0, 1.0]}),
                  "forward", ("weights",), id="mixture-forward-weights-only"),
 ])
 def test_fit_ends_where_an_independent_optimiser_does(p, q, direction, parameters):
@@ -197,7 +201,8 @@ def test_the_path_descends_from_start_to_end_at_an_even_pace(q, direction):
     mid_s = np.exp(0.5 * (u[1:, 2 * k:] + u[:-1, 2 * k:]))
     du = np.diff(u, axis=0)
     da = du[:, :k] - np.sum(mid_w * du[:, :k], axis=1, keepdims=True)
-    chords = np.sqrt(np.sum(mid_w * (da**2 + (du[:, k:2 * k] / mid_s) ** 2 + 2 * du[:, 2 * k:] ** 2),
+    chords = np.sqrt(np.sum(mid_w * (da**2 + (du[:, k:2 * k] / mid_s) ** 2
+                                     + 2 * du[:, 2 * k:] ** 2),
                             axis=1))
     assert chords.sum() == pytest.approx(path.length, rel=1e-3)
     np.testing.assert_allclose(chords, path.length / n, rtol=0.05)
@@ -291,4 +296,5 @@ def test_kl_rows_show_the_fitted_q(write_config):
     row = data["rows"][3]                                                # end of the forward fit
     assert row["q"]["means"][0] == pytest.approx(mean, abs=1e-12)
     assert row["q"]["stds"][0] == pytest.approx(std, rel=1e-12)
-    assert row["forward_kl"] == pytest.approx(reference_kl(BIMODAL, ([1.0], [mean], [std])), rel=1e-10)
+    assert row["forward_kl"] == pytest.approx(reference_kl(BIMODAL, ([1.0], [mean], [std])),
+                                              rel=1e-10)

@@ -63,7 +63,8 @@ def video(path: Path, seconds: int) -> Path:
     steps = seconds // 2
     keys = "".join(f"  - q: {{mean: {(-1) ** i}}}\n" for i in range(steps))
     path.write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
-                    "defaults: {duration: 2, hold: 0}\nview: {x_range: [-4, 4], y_range: [0, 0.5]}\n"
+                    "defaults: {duration: 2, hold: 0}\n"
+                    "view: {x_range: [-4, 4], y_range: [0, 0.5]}\n"
                     "style: {bar_max: 3, labels: text}\nkeyframes:\n" + keys)
     return path
 

@@ -29,7 +29,7 @@ def run_together(commands: list[list[str]]) -> None:
     started = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env) for c in commands]
     for process in started:
-        out, err = process.communicate(timeout=600)
+        _out, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
 
 

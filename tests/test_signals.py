@@ -63,7 +63,8 @@ def long_config(keyframes: int) -> str:
     return head + "".join(f"  - q: {{mean: {0.5 - i % 2}}}\n" for i in range(keyframes))
 
 
-def command(config: Path, target: Path, cache: Path | None, jobs: int, size: list[str]) -> list[str]:
+def command(config: Path, target: Path, cache: Path | None, jobs: int,
+            size: list[str]) -> list[str]:
     where = ["--cache-dir", str(cache)] if cache else ["--no-cache"]
     return [sys.executable, "-m", "kldemo", "render", str(config), *size, "-j", str(jobs),
             "--progress", "plain", "-o", str(target), *where]
@@ -71,7 +72,8 @@ def command(config: Path, target: Path, cache: Path | None, jobs: int, size: lis
 
 def render(config: Path, target: Path, cache: Path | None, jobs: int, size: list[str]) -> None:
     done = subprocess.run(command(config, target, cache, jobs, size), capture_output=True,
-                          text=True, cwd=REPO, timeout=600, env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+                          text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "KLDEMO_CACHE_DIR": ""})
     assert done.returncode == 0, done.stderr
 
 
