@@ -264,6 +264,9 @@ def watch(config: Path, **options: Any) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The PNG to write (default: media/<name>-<T>.png).")
 @render_options
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KLDEMO_CACHE_DIR",
+              help="Cache folder, where typeset labels are kept [env KLDEMO_CACHE_DIR].")
 def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
     """Render the one frame the video shows at time T, as PNG."""
     from kldemo.config import load_config

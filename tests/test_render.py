@@ -155,3 +155,12 @@ def test_tex_labels_render_where_latex_is_installed(tmp_path):
     assert 0.001 < differ.mean() < 0.2
     # TeX's scratch files stay in the cache folder, never in the current one.
     assert not (REPO / "media").exists() or not any((REPO / "media").glob("**/Tex/*"))
+
+
+def test_still_keeps_its_labels_in_the_cache_folder_it_is_given(tmp_path):
+    out, cache = tmp_path / "frame.png", tmp_path / "cache"
+    result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", 1, "-r", "160,90",
+                    "--labels", "text", "--cache-dir", cache, "-o", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (cache / "labels").is_dir() and any((cache / "labels").rglob("*.svg"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "frame.png"]
