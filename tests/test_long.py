@@ -13,15 +13,18 @@ import pytest
 
 from .conftest import REPO
 
-# Runs kldemo's main in this interpreter and reports its peak resident memory (KiB) last.
+# Runs kldemo's main in this interpreter and reports its peak resident memory (KiB) last:
+# VmHWM, the high-water mark of this process's own memory. (getrusage's ru_maxrss would
+# carry over the parent's peak when the subprocess is started by vfork and exec.)
 PEAK = """\
-import resource, sys
+import sys
+from pathlib import Path
 from kldemo.cli import main
 try:
     main(sys.argv[1:])
 finally:
-    peak = max(resource.getrusage(who).ru_maxrss for who in
-               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     print(f"peak-kib {peak}", file=sys.stderr)
 """
 
