@@ -710,8 +710,7 @@ def divergence_values(p: Mixture, q: Mixture,
     if unknown:
         raise ValueError(f"unknown divergence names {unknown}; "
                          f"choose from {', '.join(DIVERGENCES)}")
-    functions = {"forward": lambda a, b: kl_divergence(*a, *b),
-                 "reverse": lambda a, b: kl_divergence(*b, *a),
+    functions = {"forward": forward_kl, "reverse": reverse_kl,
                  "js": lambda a, b: js_divergence(*a, *b),
                  "tv": lambda a, b: tv_distance(*a, *b),
                  "hellinger": lambda a, b: hellinger_distance(*a, *b)}

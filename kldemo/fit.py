@@ -26,7 +26,8 @@ Path and pace
     polishes the end until its step is below 1e-12, well inside the 1e-8 promised. A flow
     that stalls on a saddle (say, q exactly midway between mirror-image modes) leaves it
     along the direction of most negative curvature, oriented so that its largest entry
-    is positive, so the path is deterministic. The vertices form a polyline; a timeline
+    is positive (so the path is deterministic), by a step that doubles from 1e-3 while
+    the divergence keeps falling. The vertices form a polyline; a timeline
     follows it at an even pace *by arc length in the metric above*, linear in ``u``
     between vertices: the keyframe's easing maps elapsed time to the fraction of the
     arc length covered, so ``linear`` is an exactly even pace and ``smooth`` starts and
@@ -38,7 +39,8 @@ Gradients
     variable, on the panels :mod:`kldemo.core` places for the divergences themselves
     (graded towards every near-real singularity of the log densities), with 21-point
     Gauss-Kronrod rules bisected until the Gauss/Kronrod estimate is below about 1e-13 of
-    the integral of the absolute integrand.
+    the integral of the absolute integrand, or until ``MAX_PANELS`` panels (where
+    rounding, not the rule, limits the estimate).
 """
 
 from __future__ import annotations

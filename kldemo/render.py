@@ -116,27 +116,20 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
 
 def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     """Every frame's state and divergences, computed at once, and the fixed look."""
+    from kldemo.core import DIVERGENCE_BOUNDS, divergence_values
     from kldemo.scenes.plan import FrameStates, ScenePlan
-    from kldemo.table import divergences
     from kldemo.view import fit_bar_max, fit_x_range, fit_y_range, sample_times
 
     model = config.model
+    style = model.style
+    bars, panels = tuple(style.bars), tuple(model.panels)
     timeline = Timeline.from_config(model)
     states = timeline.state_at(timeline.frame_times(fps))
-    forward, reverse = divergences(states.p, states.q)
-
-    style = model.style
-    bars = tuple(getattr(style, "bars", ("forward", "reverse")))
-    panels = tuple(getattr(model, "panels", ()))
-    # The bounded divergences, only for the bars shown (each is a quadrature per frame).
-    shown = {}
-    if any(name in bars for name in ("js", "tv", "hellinger")):
-        from kldemo.core import hellinger_distance, js_divergence, tv_distance
-
-        for name, divergence in (("js", js_divergence), ("tv", tv_distance),
-                                 ("hellinger", hellinger_distance)):
-            if name in bars:
-                shown[name] = divergence(*states.p, *states.q)
+    # Both KLs always (the trace panel and the bar scale use them); the bounded
+    # divergences only for the bars shown (each is a quadrature per frame).
+    shown = divergence_values(states.p, states.q,
+                              ["forward", "reverse", *(n for n in bars if n in DIVERGENCE_BOUNDS)])
+    forward, reverse = shown.pop("forward"), shown.pop("reverse")
 
     samples = timeline.state_at(sample_times(timeline))
     x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
@@ -144,8 +137,7 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
                else fit_y_range(samples.p, samples.q, x_range))
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
-        sample_kl = dict(zip(("forward", "reverse"), divergences(samples.p, samples.q),
-                             strict=True))
+        sample_kl = divergence_values(samples.p, samples.q, ("forward", "reverse"))
         scaled = [sample_kl[name] for name in sample_kl if name in bars or "trace" in panels]
         bar_max = fit_bar_max(np.concatenate(scaled or list(sample_kl.values())))
     else:
@@ -156,7 +148,7 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
 
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     optima, optimum = (), None
-    if getattr(style, "markers", False):
+    if style.markers:
         from kldemo.view import optimum_markers
 
         optima, optimum = optimum_markers(timeline, states.t, states.p)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from kldemo.core import divergence_values
 from kldemo.errors import UsageError
 from kldemo.timeline import Mixture, Timeline
 
@@ -42,13 +43,6 @@ class Rows:
     hellinger: np.ndarray
 
 
-def divergences(p: Mixture, q: Mixture) -> tuple[np.ndarray, np.ndarray]:
-    """Forward KL(p‖q) and reverse KL(q‖p) for every state, in one call each."""
-    from kldemo.core import forward_kl, reverse_kl
-
-    return forward_kl(tuple(p), tuple(q)), reverse_kl(tuple(p), tuple(q))
-
-
 def report_times(timeline: Timeline, at: Sequence[float] = (),
                  every: float | None = None) -> np.ndarray:
     """The times to report: those asked for, else t = 0 and the end of each transition."""
@@ -73,8 +67,6 @@ def kl_rows(config: LoadedConfig, at: Sequence[float] = (), every: float | None 
     timeline = Timeline.from_config(config.model)
     t = report_times(timeline, at, every)
     states = timeline.state_at(t)
-    from kldemo.core import divergence_values
-
     values = divergence_values(states.p, states.q)
     return Rows(t, timeline.keyframe_of(t), states.p, states.q, values["forward"],
                 values["reverse"], timeline.duration, values["js"], values["tv"],
