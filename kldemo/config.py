@@ -37,7 +37,7 @@ MAX_KEYFRAMES = 1000
 MAX_SECONDS = 3600.0
 # The range over which the numeric core is verified to full accuracy.
 MIN_STD, MAX_STD, MAX_ABS_MEAN = 1e-3, 1e3, 1e4
-WEIGHT_SUM_TOLERANCE = 1e-9
+WEIGHT_SUM_TOLERANCE = 1e-6  # rounding; the sum is then made exact
 
 NAMED_COLORS = {  # manim's palette, by the names manim users know
     "WHITE": "#FFFFFF", "BLACK": "#000000", "GRAY": "#888888", "GREY": "#888888",
@@ -116,13 +116,31 @@ class _Model(BaseModel):
 
 
 class MixtureChange(_Model):
-    """A Gaussian mixture, or what a keyframe changes of one: only the named keys change."""
+    """A Gaussian mixture, or what a keyframe changes of one: only the named keys change.
 
-    weights: Annotated[list[Weight], Components] | None = None
-    means: Annotated[list[Mean], Components] | None = None
-    stds: Annotated[list[Std], Components] | None = None
-    mean: Mean | None = Field(default=None, description="shorthand: the mean of one Gaussian")
-    std: Std | None = Field(default=None, description="shorthand: the std of one Gaussian")
+    One mapping uses one form: the lists ``means``, ``stds`` (and ``weights``), or the
+    shorthand ``mean`` and ``std`` for one Gaussian. The rules between keys are checked on
+    the raw mapping beside the per-key checks, so that every problem of one mixture is
+    reported at once (a bad weight does not hide a length mismatch).
+    """
+
+    weights: Annotated[list[Weight], Components] | None = Field(
+        default=None,
+        description="each component's share of the mass, >= 0 and summing to 1 (within 1e-6, "
+                    "then normalised exactly); leave it out for equal weights",
+        examples=[[0.5, 0.5]],
+    )
+    means: Annotated[list[Mean], Components] | None = Field(
+        default=None, description="each component's mean, within ±1e4", examples=[[4, 6]]
+    )
+    stds: Annotated[list[Std], Components] | None = Field(
+        default=None, description="each component's standard deviation, from 1e-3 to 1e3",
+        examples=[[0.75, 0.75]],
+    )
+    mean: Mean | None = Field(default=None, description="shorthand: the mean of one Gaussian",
+                              examples=[5])
+    std: Std | None = Field(default=None, description="shorthand: the std of one Gaussian",
+                            examples=[1])
 
     @field_validator("stds")
     @classmethod
@@ -136,36 +154,56 @@ class MixtureChange(_Model):
     def std_is_in_range(cls, std: float | None) -> float | None:
         return _check_std(std) if std is not None else None
 
-    @field_validator("weights")
+    @model_validator(mode="wrap")
     @classmethod
-    def weights_sum_to_one(cls, weights: list[float] | None) -> list[float] | None:
-        if weights is not None and abs(math.fsum(weights) - 1) > WEIGHT_SUM_TOLERANCE:
-            raise PydanticCustomError(
-                "weights_sum", "must sum to 1 (they sum to {total})",
-                {"total": f"{math.fsum(weights):.12g}"}
-            )
-        return weights
+    def every_rule_at_once(cls, data: Any, handler: Any) -> Any:
+        """The per-key errors and the rules between keys, together in one ValidationError."""
+        rules = cls.rule_errors(data) if isinstance(data, dict) else []
+        try:
+            model = handler(data)
+        except ValidationError as error:
+            if not rules:
+                raise
+            raise ValidationError.from_exception_data(
+                cls.__name__, [*map(_init_details, error.errors()), *rules]
+            ) from None
+        if rules:
+            raise ValidationError.from_exception_data(cls.__name__, rules)
+        return model
 
-    @model_validator(mode="after")
-    def shorthand_is_not_mixed(self) -> MixtureChange:
-        for short, full in (("mean", "means"), ("std", "stds")):
-            if getattr(self, short) is not None and getattr(self, full) is not None:
-                raise _field_error(short, f"give either {short} (one Gaussian) or {full}, not both")
-        if ((self.mean is not None or self.std is not None) and self.weights is not None
-                and len(self.weights) > 1):
-            raise _field_error("weights",
-                               "mean/std is shorthand for one Gaussian; use means and stds")
-        return self
-
-    @model_validator(mode="after")
-    def lists_have_one_length(self) -> MixtureChange:
-        lengths = {key: len(v) for key in ("weights", "means", "stds")
-                   if (v := getattr(self, key)) is not None}
+    @classmethod
+    def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
+        """The rules between keys, on the raw mapping (its values not yet checked)."""
+        errors = []
+        shorthand = [key for key in ("mean", "std") if key in data]
+        lists = [key for key in ("weights", "means", "stds") if key in data]
+        for short in shorthand[:1]:  # one form or the other: said once per mapping
+            full = f"{short}s"
+            if full in data:
+                errors.append(_rule(short, data[short], f"give either {short} (one Gaussian) or "
+                                                         f"{full}, not both"))
+            elif lists:
+                errors.append(_rule(
+                    short, data[short],
+                    f"{short} is shorthand for one Gaussian and cannot be mixed with "
+                    f"{' or '.join(k for k in data if k in lists)} in one mapping: "
+                    f"write {full}: [{_shown(data[short])}] "
+                    f"instead, or use mean and std alone"))
+        lengths = {key: len(v) for key in lists if isinstance(v := data[key], list)}
         if len(set(lengths.values())) > 1:
             said = ", ".join(f"{n} {key}" for key, n in lengths.items())
-            raise _field_error(list(lengths)[-1],
-                               f"weights, means and stds must have one length (got {said})")
-        return self
+            last = list(lengths)[-1]
+            errors.append(_rule(last, data[last],
+                                f"weights, means and stds must have one length (got {said})"))
+        weights = data.get("weights")
+        if (isinstance(weights, list) and weights
+                and all(_is_number(w) and 0 <= w <= 1 for w in weights)):
+            total = math.fsum(weights)
+            if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+                errors.append(_rule("weights", weights, (
+                    f"must sum to 1 (they sum to {total:.12g}); leave weights out for equal "
+                    f"weights")))
+        return errors
 
     def given(self) -> dict[str, list[float]]:
         """The parameters this names, with the shorthand written out as one-item lists."""
@@ -181,33 +219,66 @@ class MixtureChange(_Model):
 class Mixture(MixtureChange):
     """The initial state of a distribution: means and stds required, weights uniform by default."""
 
-    @model_validator(mode="after")
-    def means_and_stds_are_given(self) -> Mixture:
-        given = self.given()
-        missing = [key for key in ("means", "stds") if key not in given]
-        if missing:
-            short = {"means": "mean", "stds": "std"}
+    @classmethod
+    def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
+        errors = super().rule_errors(data)
+        short = {"means": "mean", "stds": "std"}
+        missing = [key for key in ("means", "stds") if key not in data and short[key] not in data]
+        if missing and set(data) <= set(cls.model_fields):  # else a misspelt key says it
             names = " and ".join(f"{k} (or {short[k]})" for k in missing)
-            raise PydanticCustomError("missing_param", "needs {names}", {"names": names})
-        return self
+            errors.append({"type": PydanticCustomError("missing_param", f"needs {names}"),
+                           "loc": (), "input": data})
+        return errors
 
     def components(self) -> int:
         return len(self.given()["means"])
 
 
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if _is_number(value) else "..."
+
+
+def _rule(key: str, value: Any, message: str) -> dict[str, Any]:
+    # A rule broken at one key, in the form ValidationError.from_exception_data takes.
+    return {"type": PydanticCustomError("rule", message.replace("{", "{{").replace("}", "}}")),
+            "loc": (key,), "input": value}
+
+
+def _init_details(error: Any) -> dict[str, Any]:
+    """An error pydantic reported, in the form it takes to report it again, unchanged."""
+    ctx = error.get("ctx")
+    message = error["msg"]
+    return {"type": PydanticCustomError(error["type"], message, ctx), "loc": error["loc"],
+            "input": error.get("input"), **({"ctx": ctx} if ctx else {})}
+
+
 class Defaults(_Model):
     """What each keyframe uses unless it says otherwise."""
 
-    duration: Duration = Field(default=2.0, description="seconds per transition")
-    hold: Hold = Field(default=0.5, description="seconds held still after each transition")
-    easing: EasingName = Field(default="smooth", description="a manim rate function name")
+    duration: Duration = Field(default=2.0, description="seconds per transition",
+                               examples=[2.75])
+    hold: Hold = Field(default=0.5, description="seconds held still after each transition",
+                       examples=[0.75])
+    easing: EasingName = Field(default="smooth", examples=["linear"],
+                               description="a manim rate function name (`kldemo easings`)")
 
 
 class View(_Model):
     """The axes' ranges; each defaults to one fitted to every state of the video."""
 
-    x_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
-    y_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
+    x_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="[low, high] of the x axis; default: fitted to every state",
+        examples=[[-1, 10]],
+    )
+    y_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="[low, high] of the density axis; default: fitted to every "
+                                  "state", examples=[[0, 1.0]],
+    )
 
     @field_validator("x_range", "y_range")
     @classmethod
@@ -222,23 +293,32 @@ class View(_Model):
 class Style(_Model):
     """Colours, theme, labels, the bars shown and their scale, and the optimum markers."""
 
-    theme: Literal["dark", "light"] = "dark"
-    p_color: Color = "#58C4DD"
-    q_color: Color = "#83C167"
-    labels: Literal["auto", "tex", "text"] = Field(
-        default="auto", description="auto: LaTeX when installed, else Unicode text"
+    theme: Literal["dark", "light"] = Field(
+        default="dark", description="the background and palette", examples=["light"]
     )
-    bar_max: BarMax = "auto"
+    p_color: Color = Field(default="#58C4DD", description="the colour of p's curve and labels",
+                           examples=["#58C4DD", "BLUE"])
+    q_color: Color = Field(default="#83C167", description="the colour of q's curve and labels",
+                           examples=["#83C167", "GREEN"])
+    labels: Literal["auto", "tex", "text"] = Field(
+        default="auto", description="auto: LaTeX when installed, else Unicode text",
+        examples=["text"],
+    )
+    bar_max: BarMax = Field(default="auto", description="nats at full bar height, or auto: the "
+                                                        "timeline's largest value",
+                            examples=["auto", 2.5])
     bars: Annotated[list[BarName], Field(min_length=1)] = Field(
         json_schema_extra={"uniqueItems": True},
         default=["forward", "reverse"],
         description="the bars shown, in order: forward = KL(p‖q), reverse = KL(q‖p), js = "
                     "Jensen-Shannon (nats), tv = total variation, hellinger = Hellinger distance",
+        examples=[["forward", "reverse", "js"]],
     )
     markers: bool = Field(
         default=False,
         description="mark the forward-KL optimum and every reverse-KL local optimum over single "
                     "Gaussians (dashed, labelled)",
+        examples=[True],
     )
 
     @field_validator("bars")
@@ -250,23 +330,43 @@ class Style(_Model):
 class Keyframe(_Model):
     """One transition: what changes, how long it takes, then how long it holds still."""
 
-    p: MixtureChange | None = None
-    q: MixtureChange | None = None
-    duration: Duration | None = None
-    hold: Hold | None = None
-    easing: EasingName | None = None
-    caption: Annotated[str, Field(max_length=200)] | None = None
+    p: MixtureChange | None = Field(
+        default=None, description="what changes of p; keys left out keep their value",
+        examples=[{"means": [2, 8]}],
+    )
+    q: MixtureChange | None = Field(
+        default=None, description="what changes of q; keys left out keep their value",
+        examples=[{"mean": 2}],
+    )
+    duration: Duration | None = Field(
+        default=None, description="seconds of this transition (default: defaults.duration)",
+        examples=[1.5],
+    )
+    hold: Hold | None = Field(
+        default=None, description="seconds held still after it (default: defaults.hold)",
+        examples=[0],
+    )
+    easing: EasingName | None = Field(
+        default=None, description="this transition's rate function (default: defaults.easing)",
+        examples=["linear"],
+    )
+    caption: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="text shown under the plot from this keyframe on, up to 200 "
+                                  "characters", examples=["q sits on one mode"],
+    )
     fit: Direction | None = Field(
         default=None,
         description="move q down the gradient of KL(p‖q) (forward) or KL(q‖p) (reverse) to a "
                     "local optimum, at an even pace along the path (the easing maps time to the "
                     "fraction of the path's length covered)",
+        examples=["reverse"],
     )
     optimize: Annotated[list[Parameter], Field(min_length=1)] | None = Field(
         json_schema_extra={"uniqueItems": True},
         default=None,
         description="which of q's parameters a fit moves (default all; weights need two or more "
                     "components)",
+        examples=[["means", "stds"]],
     )
 
     @field_validator("optimize")
@@ -292,20 +392,33 @@ class Config(_Model):
 
     model_config = ConfigDict(title="kldemo keyframe file (format version 1)")
 
-    version: Literal[1] | None = Field(default=None, description="the format version; 1")
-    title: Annotated[str, Field(max_length=120)] | None = None
-    p: Mixture = Field(description="the target distribution's initial state")
-    q: Mixture = Field(description="the approximation's initial state")
-    defaults: Defaults = Defaults()
-    view: View = View()
-    style: Style = Style()
+    version: Literal[1] | None = Field(default=None, description="the format version; 1",
+                                       examples=[1])
+    title: Annotated[str, Field(max_length=120)] | None = Field(
+        default=None, description="shown above the plot for the whole video, up to 120 "
+                                  "characters", examples=["KL divergence is asymmetric"],
+    )
+    p: Mixture = Field(description="the target distribution's initial state",
+                       examples=[{"weights": [0.5, 0.5], "means": [4, 6], "stds": [0.75, 0.75]}])
+    q: Mixture = Field(description="the approximation's initial state",
+                       examples=[{"mean": 5, "std": 1}])
+    defaults: Defaults = Field(default=Defaults(), description="what each keyframe uses unless it "
+                               "says otherwise", examples=[{"duration": 2.75, "hold": 0.75}])
+    view: View = Field(default=View(), description="the axes' ranges (default: fitted to every "
+                       "state)", examples=[{"x_range": [-1, 10], "y_range": [0, 1.0]}])
+    style: Style = Field(default=Style(), description="colours, theme, labels, bars and markers",
+                         examples=[{"theme": "light", "bars": ["forward", "reverse"]}])
     panels: list[PanelName] = Field(
         json_schema_extra={"uniqueItems": True},
         default=[],
         description="small plots of their own: integrand (p·log(p/q) and q·log(q/p), "
                     "whose signed areas are the two KLs), trace (both KLs against time)",
+        examples=[["integrand"]],
     )
-    keyframes: Annotated[list[Keyframe], Field(max_length=MAX_KEYFRAMES)] = []
+    keyframes: Annotated[list[Keyframe], Field(max_length=MAX_KEYFRAMES)] = Field(
+        default=[], description="the transitions, in order; empty: a still of defaults.hold "
+                                "seconds", examples=[[{"q": {"mean": 2}}, {"fit": "reverse"}]],
+    )
 
     @field_validator("panels")
     @classmethod

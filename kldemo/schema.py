@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "kldemo.schema.json"
+SCHEMA_NAME = "kldemo.schema.json"  # also the copy `kldemo init` writes beside a config
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / SCHEMA_NAME
 
 
 def json_schema() -> dict[str, Any]:

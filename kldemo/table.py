@@ -124,18 +124,32 @@ def _csv(out: TextIO, rows: Rows) -> None:
                          *(repr(float(v[i])) for v in values)])
 
 
+NEGLIGIBLE = 1e-12  # relative to the scale of the problem: below it, a number prints as 0
+
+
+def _tidy(value: float, scale: float) -> float:
+    """0 for a value that is rounding noise next to ``scale`` (a mean of -7.7e-27 where the
+    stds are 1), so that the table shows 0 rather than a number nobody wrote; the
+    CSV and JSON keep the exact value."""
+    return 0.0 if abs(value) < NEGLIGIBLE * scale else value + 0.0  # + 0.0: no "-0"
+
+
 def _number(value: float) -> str:
+    value = _tidy(value, 1.0)  # divergences are read in nats
     return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4e}"
 
 
 def _describe(m: Mixture, i: int) -> str:
-    def listed(values: np.ndarray) -> str:
-        inner = ", ".join(f"{v:.4g}" for v in values)
+    # The problem's scale: its spread and its distance from 0, whichever is larger.
+    scale = float(max(np.max(np.abs(m.means[i])), np.max(m.stds[i])))
+
+    def listed(values: np.ndarray, scale: float = scale) -> str:
+        inner = ", ".join(f"{_tidy(float(v), scale):.4g}" for v in values)
         return inner if len(values) == 1 else f"[{inner}]"
 
     text = f"μ={listed(m.means[i])} σ={listed(m.stds[i])}"
     if m.components > 1 and not np.allclose(m.weights[i], 1 / m.components, rtol=0, atol=1e-12):
-        text = f"w={listed(m.weights[i])} " + text
+        text = f"w={listed(m.weights[i], 1.0)} " + text
     return text
 
 

@@ -42,8 +42,9 @@ class Mixture:
 
     @classmethod
     def of(cls, params: dict[str, list[float]]) -> Mixture:
+        """The arrays of a config's mixture; weights normalised (see :func:`normalised`)."""
         k = len(params["means"])
-        weights = params.get("weights") or [1.0 / k] * k
+        weights = normalised(params.get("weights") or [1.0] * k)
         return cls(*(np.asarray(v, dtype=float)
                      for v in (weights, params["means"], params["stds"])))
 
@@ -58,7 +59,9 @@ class Mixture:
         return {name: np.asarray(v).tolist() for name, v in zip(PARAMS, self, strict=True)}
 
     def changed(self, params: dict[str, list[float]]) -> Mixture:
-        """This mixture with the named parameters replaced."""
+        """This mixture with the named parameters replaced (weights normalised)."""
+        if "weights" in params:
+            params = {**params, "weights": normalised(params["weights"])}
         return Mixture(*(np.asarray(params[name], dtype=float) if name in params else v
                          for name, v in zip(PARAMS, self, strict=True)))
 
@@ -66,6 +69,20 @@ class Mixture:
         """``(1 - e) * self + e * other``, with e broadcast over leading axes."""
         e = np.asarray(e, dtype=float)[..., None]
         return Mixture(*((1 - e) * a + e * b for a, b in zip(self, other, strict=True)))
+
+
+def normalised(weights: list[float]) -> list[float]:
+    """Weights divided by their exactly rounded sum (``math.fsum``).
+
+    The config accepts weights that miss a sum of 1 by rounding (up to 1e-6, such as three
+    of 0.3333333); here, where the config becomes numbers, they are made to sum to 1 to the
+    last bit, so that the core and the fits, which assume it, never see another sum.
+
+    >>> [round(w, 15) for w in normalised([0.3333333] * 3)] == [round(1 / 3, 15)] * 3
+    True
+    """
+    total = math.fsum(weights)
+    return [w / total for w in weights]
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,8 @@ def test_init_writes_an_example_and_refuses_to_overwrite(tmp_path):
     result = kldemo("init", "--example", "mean-sweep", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = tmp_path / "mean-sweep.yaml"
-    assert "yaml-language-server: $schema=file://" in written.read_text()
+    assert written.read_text().startswith("# yaml-language-server: $schema=kldemo.schema.json\n")
+    assert (tmp_path / "kldemo.schema.json").read_text(encoding="utf-8") == schema_text()
     assert kldemo("validate", str(written)).returncode == 0
     again = kldemo("init", "--example", "mean-sweep", cwd=tmp_path)
     assert again.returncode == 2
@@ -153,9 +154,31 @@ def test_init_writes_an_example_and_refuses_to_overwrite(tmp_path):
                                     "'mean-sweep'? `kldemo examples` lists them")
 
 
+def test_an_init_folder_keeps_its_schema_when_moved(tmp_path):
+    made = tmp_path / "made"
+    made.mkdir()
+    assert kldemo("init", "lecture.yaml", cwd=made).returncode == 0
+    moved = made.rename(tmp_path / "shared-elsewhere")
+    modeline = (moved / "lecture.yaml").read_text().splitlines()[0]
+    target = moved / modeline.split("$schema=", 1)[1]  # resolved as an editor does
+    assert json.loads(target.read_text(encoding="utf-8")) == json.loads(schema_text())
+
+
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_config_is_valid_and_has_the_modeline(path):
     result = kldemo("validate", str(path))
     assert result.returncode == 0, result.stderr
     assert path.read_text().startswith(
         "# yaml-language-server: $schema=../kldemo/schema/kldemo.schema.json\n")
+
+
+def test_the_kl_table_prints_rounding_noise_next_to_the_scale_as_zero():
+    import numpy as np
+
+    from kldemo.table import _describe
+    from kldemo.timeline import Mixture
+
+    noisy = Mixture(np.array([[1.0]]), np.array([[-7.693e-27]]), np.array([[1.414]]))
+    assert _describe(noisy, 0) == "μ=0 σ=1.414"
+    small = Mixture(np.array([[1.0]]), np.array([[-3e-9]]), np.array([[1e-3]]))
+    assert _describe(small, 0) == "μ=-3e-09 σ=0.001"  # not noise at this scale

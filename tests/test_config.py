@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,8 @@ def test_the_specs_example_is_valid(write_config):
             ["FILE:1:33: error: p.stds[1]: must be > 0 (got 0)"], id="zero-std"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1], weights: [0.5, 0.4]}\nq: {mean: 5, std: 1}\n",
-            ["FILE:1:43: error: p.weights: must sum to 1 (they sum to 0.9)"], id="weights-sum"),
+            ["FILE:1:43: error: p.weights: must sum to 1 (they sum to 0.9); "
+        "leave weights out for equal weights"], id="weights-sum"),
         pytest.param(
             "p: {means: [4, 6], stds: [1, 1], weights: [1.5, -0.5]}\nq: {mean: 5, std: 1}\n",
             ["FILE:1:44: error: p.weights[0]: must be <= 1 (got 1.5)",
@@ -120,6 +122,38 @@ def test_the_specs_example_is_valid(write_config):
             "p: {means: [4, 6], stds: [1, 1]}\nq: {mean: 5, means: [5], std: 1}\n",
             ["FILE:2:11: error: q.mean: give either mean (one Gaussian) or means, not both"],
             id="mixed-shorthand"),
+        pytest.param(
+            "p: {mean: 0, stds: [1, 2]}\nq: {means: [0, 1], std: 1, weights: [0.5, 0.5]}\n",
+            ["FILE:1:11: error: p.mean: mean is shorthand for one Gaussian and cannot be mixed "
+             "with stds in one mapping: write means: [0] instead, or use mean and std alone",
+             "FILE:2:25: error: q.std: std is shorthand for one Gaussian and cannot be mixed "
+             "with means or weights in one mapping: write stds: [1] instead, or use mean and "
+             "std alone"], id="shorthand-mixed-with-lists"),
+        pytest.param(
+            VALID + "keyframes:\n  - q: {mean: 2, stds: [1]}\n",
+            ["FILE:4:15: error: keyframes[0].q.mean: mean is shorthand for one Gaussian and "
+             "cannot be mixed with stds in one mapping: write means: [2] instead, or use mean "
+             "and std alone"], id="shorthand-mixed-in-a-keyframe"),
+        pytest.param(
+            "p: {means: [0, 1, 2], stds: [1, 1], weights: [0.5, 0.4, 0.3]}\n"
+            "q: {mean: 5, std: -1}\n",
+            ["FILE:1:29: error: p.stds: weights, means and stds must have one length (got 3 "
+             "weights, 3 means, 2 stds)",
+             "FILE:1:46: error: p.weights: must sum to 1 (they sum to 1.2); leave weights out "
+             "for equal weights",
+             "FILE:2:19: error: q.std: must be > 0 (got -1)"], id="every-error-of-one-mixture"),
+        pytest.param(
+            "p: {means: [0, 1], stds: [1, -1], weights: [0.5, 0.4], mean: 3}\n"
+            "q: {mean: 5, std: 1}\n",
+            ["FILE:1:30: error: p.stds[1]: must be > 0 (got -1)",
+             "FILE:1:44: error: p.weights: must sum to 1 (they sum to 0.9); leave weights out "
+             "for equal weights",
+             "FILE:1:62: error: p.mean: give either mean (one Gaussian) or means, not both"],
+            id="key-errors-and-rules-together"),
+        pytest.param(
+            "p: {means: [0, 1], stds: [1, 1], weights: [0.5, 0.499]}\nq: {mean: 5, std: 1}\n",
+            ["FILE:1:43: error: p.weights: must sum to 1 (they sum to 0.999); leave weights out "
+             "for equal weights"], id="weights-off-by-1e-3"),
         pytest.param(
             VALID + "defaults: {duration: 0, hold: -1, easing: smoth}\n",
             ["FILE:3:22: error: defaults.duration: must be > 0 (got 0)",
@@ -308,3 +342,48 @@ def test_named_and_short_colours_are_written_out(write_config):
     config = load_config(write_config(VALID + "style: {p_color: blue, q_color: '#abc'}\n")).model
     assert config.style.p_color == "#58C4DD"
     assert config.style.q_color == "#AABBCC"
+
+
+def _kl_json(path: Path) -> list[dict]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kldemo", "kl", str(path), "--format", "json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["rows"]
+
+
+def test_weights_off_by_rounding_are_normalised_so_equal_mixtures_have_zero_kl(write_config):
+    near = write_config("p: {weights: [0.5, 0.5000000009], means: [0, 1], stds: [1, 1]}\n"
+                        "q: {weights: [0.5, 0.5], means: [0, 1], stds: [1, 1]}\n")
+    (row,) = _kl_json(near)
+    assert math.fsum(row["p"]["weights"]) == pytest.approx(1, abs=2e-16)
+    for key in ("forward_kl", "reverse_kl"):
+        assert 0 <= row[key] < 1e-15, (key, row[key])
+
+
+def test_three_weights_of_a_third_written_short_are_the_uniform_mixture(write_config):
+    body = "means: [0, 1, 3], stds: [1, 0.5, 2]}\nq: {mean: 1, std: 1.5}\n"
+    short = _kl_json(write_config("p: {weights: [0.3333333, 0.3333333, 0.3333333], " + body,
+                                  name="short.yaml"))
+    uniform = _kl_json(write_config("p: {" + body, name="uniform.yaml"))
+    for key in ("forward_kl", "reverse_kl"):
+        assert short[0][key] == pytest.approx(uniform[0][key], rel=1e-13, abs=0)
+
+
+def test_weights_within_1e6_of_one_are_accepted_and_a_larger_miss_is_not(write_config):
+    body = "means: [0, 1], stds: [1, 1]}\nq: {mean: 0, std: 1}\n"
+    load_config(write_config("p: {weights: [0.5, 0.5000009], " + body))
+    with pytest.raises(ConfigError, match=r"sum to 1\.000002"):
+        load_config(write_config("p: {weights: [0.5, 0.500002], " + body))
+
+
+def test_every_key_of_the_schema_has_a_description_and_an_example():
+    from kldemo.schema import json_schema
+
+    schema = json_schema()
+    bare = [f"{name}.{key}" for name, model in [("Config", schema), *schema["$defs"].items()]
+            for key, prop in model.get("properties", {}).items()
+            if not prop.get("description") or not prop.get("examples")]
+    assert bare == []

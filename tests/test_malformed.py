@@ -108,8 +108,10 @@ EXPECTED: dict[str, list[str]] = {
     "negative-weight": [
         "FILE:1:15: error: p.weights[0]: must be <= 1 (got 1.25)",
         "FILE:1:21: error: p.weights[1]: must be >= 0 (got -0.25)"],
-    "zero-sum-weights": ["FILE:1:14: error: p.weights: must sum to 1 (they sum to 0)"],
-    "weights-not-summing": ["FILE:1:14: error: p.weights: must sum to 1 (they sum to 0.9)"],
+    "zero-sum-weights": ["FILE:1:14: error: p.weights: must sum to 1 (they sum to 0); "
+        "leave weights out for equal weights"],
+    "weights-not-summing": ["FILE:1:14: error: p.weights: must sum to 1 (they sum to 0.9); "
+        "leave weights out for equal weights"],
     "length-mismatch": [
         "FILE:4:9: error: p.stds: weights, means and stds must have one length "
         "(got 2 weights, 3 means, 2 stds)"],
