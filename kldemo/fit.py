@@ -21,13 +21,19 @@ Parameters and metric
 
 Path and pace
     The flow is integrated with Heun's method, each step at most ``PATH_STEP`` long in
-    this metric, its local error held below ``PATH_TOLERANCE``; then Newton's method
+    this metric, its local error held below ``PATH_TOLERANCE``, until it is too slow or
+    too stiff to be worth following (a flat valley); then a trust-region Newton method
     (exact Hessian for one Gaussian, central differences of exact gradients otherwise)
-    polishes the end until its step is below 1e-12, well inside the 1e-8 promised. A flow
-    that stalls on a saddle (say, q exactly midway between mirror-image modes) leaves it
-    along the direction of most negative curvature, oriented so that its largest entry
-    is positive (so the path is deterministic), by a step that doubles from 1e-3 while
-    the divergence keeps falling. The vertices form a polyline; a timeline
+    polishes the end until the gradient is at rounding level. Curvatures within the
+    Hessian's own error count as flat, not negative. At a stationary point that is a
+    saddle (say, q exactly midway between mirror-image modes) the fit leaves along the
+    direction of most negative curvature, oriented so that its largest entry is
+    positive (so the path is deterministic), by a step that doubles from 1e-3 while the
+    divergence keeps falling; a saddle flat to second order (two identical components)
+    is left along a flat direction in which the divergence falls. Two close components
+    of q that Newton's method is slow to merge are merged when that lowers the
+    divergence. A fit that stops short says so (:meth:`FitPath.warning`).
+    The vertices form a polyline; a timeline
     follows it at an even pace *by arc length in the metric above*, linear in ``u``
     between vertices: the keyframe's easing maps elapsed time to the fraction of the
     arc length covered, so ``linear`` is an exactly even pace and ``smooth`` starts and
@@ -46,10 +52,11 @@ Gradients
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -57,8 +64,11 @@ from numpy.typing import ArrayLike, NDArray
 from kldemo.core import _KRONROD, _NODES, _RULES, _component_params, _initial_panels
 from kldemo.timeline import Mixture
 
-__all__ = ["DIRECTIONS", "PARAMETERS", "FitPath", "Gaussian", "Optima", "fit_path", "optima",
-           "optima_of_states"]
+if TYPE_CHECKING:
+    from kldemo.timeline import Timeline
+
+__all__ = ["DIRECTIONS", "PARAMETERS", "FitPath", "Gaussian", "Optima", "fit_path", "fit_warnings",
+           "optima", "optima_of_states"]
 
 Direction = Literal["forward", "reverse"]
 DIRECTIONS: tuple[Direction, ...] = ("forward", "reverse")
@@ -69,11 +79,17 @@ FloatArray = NDArray[np.float64]
 PATH_STEP = 0.05          # longest polyline segment, in metric units
 PATH_TOLERANCE = 1e-3     # sideways error of one flow step, in metric units
 FLOW_STOP = 1e-6          # metric speed below which Newton takes over
+FLOW_HANDOFF = 1e-2       # ... or a slowing step shorter than this part of the longest
 MAX_FLOW_STEPS = 20_000
-NEWTON_STOP = 1e-12       # metric length of the last Newton step
-MAX_NEWTON_STEPS = 40
+MAX_NEWTON_STEPS = 60     # Newton steps of one polish (a singular optimum takes ~25)
+MAX_ESCAPES = 4           # saddles left before the fit gives up
+MERGE_AFTER = 8           # Newton steps before trying to merge close components
+POLISH_RADIUS = 0.5       # longest Newton step, in metric units
+GRADIENT_FLOOR = 1e-13    # metric gradient norm that counts as rounding, at the least
+VALUE_ROUNDING = 1e-14    # relative rounding of the divergence, for judging a step
 FLOW_RTOL = 1e-10         # quadrature tolerance while following the flow
 POLISH_RTOL = 1e-14       # ... and while polishing the optimum
+PANEL_ATOL = 1e-17         # absolute error allowed of one panel
 MAX_PANELS = 20_000       # quadrature panels over all jobs at once
 DEDUPLICATE = 1e-6        # optima nearer than this (in the metric) are one
 _MIN_LOGIT = -700.0       # exp() of anything lower underflows
@@ -114,7 +130,9 @@ def _integrate(centres: FloatArray, scales: FloatArray, mixtures: Sequence[Mixtu
             for o in range(n_out):
                 scale[o] = np.bincount(job, absolute[o], minlength=jobs)
         error = _error_estimate(values, absolute)
-        tolerance = rtol * scale[:, job] / 8
+        # At least PANEL_ATOL: near an optimum h = log q - log p is rounding, which no
+        # splitting resolves; that absolute error is far below the gradient floor.
+        tolerance = np.maximum(rtol * scale[:, job] / 8, PANEL_ATOL)
         split = np.any(error > tolerance, axis=0) & (right - left > 1e-9)
         if left.size + np.count_nonzero(split) > MAX_PANELS:
             # Rounding in the integrand (log q - log p cancelling near an optimum) can
@@ -190,7 +208,10 @@ class _Problem:
     """
 
     def __init__(self, p: Mixture, q: Mixture, direction: Direction, optimize: Iterable[str]):
-        self.p = Mixture(*(np.asarray(v, dtype=float).reshape(-1) for v in p))
+        w, m, s = (np.asarray(v, dtype=float).reshape(-1) for v in p)
+        # Weights that sum to 1 only within the config's tolerance would shift every
+        # moment by that much (9e-6 of a mean near 1e4): the fit sees them normalised.
+        self.p = Mixture(w / math.fsum(w), m, s)
         self.k = q.means.shape[-1]
         self.alive = np.asarray(q.weights) > 0
         self.direction = direction
@@ -392,6 +413,12 @@ def _flow(problem: _Problem, u: FloatArray, max_step: float, tolerance: float,
         u = u + step
         vertices.append(u)
         v = problem.velocity(u, problem.gradient(u, FLOW_RTOL))
+        # In a flat valley the flow is stiff: steps shrink to the fast directions'
+        # stability limit while it crawls along the slow ones. Once a step is too short
+        # to see and the flow is slowing (not speeding up off a saddle), Newton's method
+        # finishes in a few steps what the flow would take thousands for.
+        if length < FLOW_HANDOFF * max_step and problem.inner(u, v, v) < speed2:
+            break
         dt *= grow
     return vertices
 
@@ -401,50 +428,189 @@ class _Descent:
     vertices: list[FloatArray]
     minimum: bool          # the end is a local minimum (else a saddle or not converged)
     escape: FloatArray | None  # at a saddle: the direction down (a metric unit vector)
-    last_step: float       # metric length of the last Newton step
+    last_step: float       # metric length of the Newton step still left at the end
+    gradient: float        # metric norm of the gradient left at the end
+    converged: bool        # the gradient is at rounding level (a minimum, or a saddle)
+    below: FloatArray | None = None  # at a saddle flat to second order: a point lower down
 
 
-def _polish(problem: _Problem, u: FloatArray) -> _Descent:
-    """Newton's method from u, in metric-orthonormal free coordinates.
+def _gradient_floor(problem: _Problem, u: FloatArray, biggest: float) -> float:
+    """The metric norm below which a gradient is rounding: a fixed floor for the
+    integrals, plus the gradient that rounding u itself (to eps of each coordinate)
+    makes through the curvature, which grows with means far from 0 in narrow stds."""
+    q = _mixture_of(u, problem.k, problem.alive)
+    k, w = problem.k, q.weights
+    rounded = np.finfo(float).eps * np.maximum(np.abs(u), 1.0)
+    spread = math.sqrt(float(np.dot(w, rounded[:k] ** 2 + (rounded[k:2 * k] / q.stds) ** 2
+                                    + 2 * rounded[2 * k:] ** 2)))
+    return GRADIENT_FLOOR + 4.0 * biggest * spread
 
-    Directions of near-zero curvature (a degenerate optimum) take gradient steps; a
-    negative curvature means a saddle, which is reported with the direction down.
+
+def _polish(problem: _Problem, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS) -> _Descent:
+    """A trust-region Newton method from u, in metric-orthonormal free coordinates,
+    until the gradient is at rounding level.
+
+    Each step divides the gradient along each eigenvector of the Hessian by the
+    curvature's magnitude (so it descends where the curvature is negative too), with
+    curvatures below the Hessian's own error (``_flat_tolerance``) counted as that
+    tolerance; it is kept if the divergence falls or, once the predicted fall is below
+    the rounding of the divergence, if the gradient shrinks. Only where the gradient is
+    at rounding level does a curvature below minus that tolerance mean a saddle, which
+    is reported with the direction down; flatter directions are a degenerate minimum.
     """
     vertices: list[FloatArray] = []
-    last, minimum = math.inf, True
-    for _ in range(MAX_NEWTON_STEPS):
-        basis = problem.basis(u)
-        if basis.shape[1] == 0:
-            return _Descent(vertices, True, None, 0.0)
-        grad = basis.T @ problem.gradient(u, POLISH_RTOL)
-        values, vectors = np.linalg.eigh(_reduced_hessian(problem, u, basis))
-        biggest = max(float(np.abs(values).max()), 1e-300)
-        minimum = bool(values[0] > -1e-9 * biggest)
-        if not minimum:
-            down = vectors[:, 0]
-            slope = float(down @ grad)
-            if abs(slope) > 1e-12:
-                down = -down * np.sign(slope)
-            else:   # on a symmetric saddle either way descends: choose one fixed way
-                down = down * np.sign(down[np.argmax(np.abs(down))])
-            return _Descent(vertices, False, basis @ down, last)
-        curved = values > 1e-10 * biggest
+    radius = POLISH_RADIUS
+    basis = problem.basis(u)
+    if basis.shape[1] == 0:
+        return _Descent(vertices, True, None, 0.0, 0.0, True)
+    grad = basis.T @ problem.gradient(u, POLISH_RTOL)
+    value = problem.value(u)
+    hessian = None
+    size = gnorm = math.inf
+    for iteration in range(max_steps):
+        if hessian is None:
+            # Newton's method still going after a while: perhaps two components merging.
+            slow = iteration > 0 and iteration % MERGE_AFTER == 0
+            merged = _merge(problem, u, value) if slow else None
+            if merged is not None:
+                u, value = merged
+                basis = problem.basis(u)
+                grad = basis.T @ problem.gradient(u, POLISH_RTOL)
+                vertices.append(u)
+            hessian, asymmetry = _reduced_hessian(problem, u, basis)
+            values, vectors = np.linalg.eigh(hessian)
+            biggest = max(float(np.abs(values).max()), 1e-300)
+            flat = _flat_tolerance(biggest, asymmetry)
+            floor = _gradient_floor(problem, u, biggest)
+        gnorm = float(np.linalg.norm(grad))
         along = vectors.T @ grad
-        delta = -vectors @ np.where(curved, along / np.where(curved, values, 1.0), along)
-        size = float(np.linalg.norm(delta))
-        if size > 0.5:
-            delta *= 0.5 / size
-        last = min(size, 0.5)
-        if size == 0.0:
-            break
-        u = u + basis @ delta
+        scaled = along / np.maximum(np.abs(values), flat)
+        size = float(np.linalg.norm(scaled))
+        if gnorm <= floor:
+            if values[0] < -flat:
+                down = vectors[:, 0]
+                slope = float(down @ grad)
+                if abs(slope) > floor:
+                    down = -down * np.sign(slope)
+                else:   # on a symmetric saddle either way descends: choose one fixed way
+                    down = down * np.sign(down[np.argmax(np.abs(down))])
+                return _Descent(vertices, False, basis @ down, size, gnorm, True)
+            below = _probe_flat(problem, u, value, basis, values, vectors, flat)
+            if below is not None:
+                return _Descent(vertices, False, None, size, gnorm, True, below)
+            return _Descent(vertices, True, None, size, gnorm, True)
+        step = -vectors @ scaled
+        if size > radius:
+            step *= radius / size
+        predicted = -float(grad @ step + 0.5 * step @ (vectors * np.abs(values)) @ vectors.T
+                           @ step)
+        trial = u + basis @ step
+        trial_value = problem.value(trial)
+        rounding = VALUE_ROUNDING * max(1.0, abs(value))
+        if predicted > rounding:
+            accepted = trial_value < value - 1e-4 * predicted
+            # Where the divergence is flatter than quadratic (two components merging
+            # into one: it grows like the 6th or 8th power of their distance) Newton's
+            # step falls short by a constant factor: go on while the divergence falls.
+            reach = 1.0
+            while accepted and reach * size < 64 * POLISH_RADIUS:
+                further = u + basis @ (2 * reach * step)
+                further_value = problem.value(further)
+                if not further_value < trial_value - rounding:
+                    break
+                trial, trial_value, reach = further, further_value, 2 * reach
+            trial_basis = problem.basis(trial)
+            trial_grad = trial_basis.T @ problem.gradient(trial, POLISH_RTOL)
+        else:   # the divergence cannot tell: judge by the gradient
+            trial_basis = problem.basis(trial)
+            trial_grad = trial_basis.T @ problem.gradient(trial, POLISH_RTOL)
+            accepted = (trial_value <= value + rounding
+                        and np.linalg.norm(trial_grad) < gnorm)
+        if not accepted:
+            radius = 0.25 * min(radius, size)
+            if radius < 1e-15:
+                break         # no step helps: the gradient is as small as rounding allows
+            continue
+        radius = min(POLISH_RADIUS, max(radius, 2.0 * min(size, radius)))
+        u, value, basis, grad = trial, trial_value, trial_basis, trial_grad
         vertices.append(u)
-        if size < NEWTON_STOP:
-            break
-    return _Descent(vertices, minimum, None, last)
+        hessian = None
+    return _Descent(vertices, False, None, size, gnorm, False)
 
 
-def _reduced_hessian(problem: _Problem, u: FloatArray, basis: FloatArray) -> FloatArray:
+def _probe_flat(problem: _Problem, u: FloatArray, value: float, basis: FloatArray,
+                values: FloatArray, vectors: FloatArray, flat: float) -> FloatArray | None:
+    """A point below a stationary point u that is flat to second order, or None.
+
+    Two identical components of q (the best single Gaussian, as a mixture) can be a
+    saddle whose way down shows only at fourth order, along a curve: splitting their
+    means widens q, which their stds must make up for. Each flat direction is tried
+    both ways, a few metric lengths out, with one Newton step in the curved directions
+    to follow the curve; the first point below u is the way down (the larger entry
+    positive first, so the choice is deterministic).
+    """
+    rounding = VALUE_ROUNDING * max(1.0, abs(value))
+    curved = np.abs(values) > flat
+    for i in np.flatnonzero(~curved):
+        v = vectors[:, i] * np.sign(vectors[np.argmax(np.abs(vectors[:, i])), i])
+        for reach in (0.05, 0.2, 0.5):
+            for way in (v, -v):
+                out = u + reach * (basis @ way)
+                along = vectors[:, curved].T @ (basis.T @ problem.gradient(out, POLISH_RTOL))
+                correction = vectors[:, curved] @ (along / values[curved])
+                if not np.linalg.norm(correction) <= reach:
+                    continue      # not a gentle curve: a direction the Hessian does see
+                out = out - basis @ correction
+                if problem.value(out) < value - rounding:
+                    return out
+    return None
+
+
+def _merge(problem: _Problem, u: FloatArray, value: float) -> tuple[FloatArray, float] | None:
+    """Two close components of q made one, if that lowers the divergence.
+
+    Where p has fewer components than q, the optimum has two of q's components on top of
+    each other, and the divergence grows only like the 6th or 8th power of their
+    distance: Newton's method crawls there. Replacing such a pair by two copies of the
+    Gaussian with their joint mean and variance keeps q's first two moments, and lands
+    on the optimum's manifold when that is where it lies; it is kept only if the
+    divergence falls, so a pair that p itself needs is left alone.
+    """
+    if not problem.free[problem.k:].any():
+        return None
+    q = _mixture_of(u, problem.k, problem.alive)
+    k, w, m, s = problem.k, q.weights, q.means, q.stds
+    best = None
+    rounding = VALUE_ROUNDING * max(1.0, abs(value))
+    for c, d in itertools.combinations(np.flatnonzero(problem.alive), 2):
+        if not problem.free[[k + c, k + d, 2 * k + c, 2 * k + d]].all():
+            continue
+        apart = abs(m[c] - m[d]) / max(s[c], s[d])
+        if (apart == 0.0 and s[c] == s[d]) or apart > 1.0 or abs(math.log(s[c] / s[d])) > 0.5:
+            continue
+        total = w[c] + w[d]
+        mean = (w[c] * m[c] + w[d] * m[d]) / total
+        var = (w[c] * (s[c] ** 2 + (m[c] - mean) ** 2)
+               + w[d] * (s[d] ** 2 + (m[d] - mean) ** 2)) / total
+        candidate = u.copy()
+        candidate[[k + c, k + d]] = mean
+        candidate[[2 * k + c, 2 * k + d]] = 0.5 * math.log(var)
+        candidate_value = problem.value(candidate)
+        if candidate_value < (best[1] if best else value) - rounding:
+            best = (candidate, candidate_value)
+    return best
+
+
+def _flat_tolerance(biggest: float, asymmetry: float) -> float:
+    """Curvatures within this of 0 cannot be told from it: the Hessian's own error,
+    which its asymmetry (differences of gradients in two orders) measures, with a
+    margin, and at least the rounding relative to its largest eigenvalue."""
+    return max(8.0 * asymmetry, 1e-12 * biggest, 1e-300)
+
+
+def _reduced_hessian(problem: _Problem, u: FloatArray, basis: FloatArray,
+                     ) -> tuple[FloatArray, float]:
+    """The Hessian in the basis's coordinates, symmetrised, and its asymmetry before."""
     exact = problem.hessian(u)
     if exact is not None:
         hess = basis.T @ exact @ basis
@@ -454,20 +620,24 @@ def _reduced_hessian(problem: _Problem, u: FloatArray, basis: FloatArray) -> Flo
                     - problem.gradient(u - h * b, POLISH_RTOL))
                    / (2 * h) for b in basis.T]
         hess = basis.T @ np.array(columns).T
-    return 0.5 * (hess + hess.T)
+    asymmetry = float(np.abs(hess - hess.T).max()) if hess.size else 0.0
+    return 0.5 * (hess + hess.T), asymmetry
 
 
 def _descend(problem: _Problem, u: FloatArray, max_step: float, tolerance: float,
-             ) -> tuple[list[FloatArray], _Descent]:
+             max_newton: int = MAX_NEWTON_STEPS) -> tuple[list[FloatArray], _Descent]:
     """Flow, polish, and leave any saddle, until a local minimum: all the vertices."""
     vertices = [u]
-    for _ in range(4):
+    for _ in range(MAX_ESCAPES + 1):
         vertices += _flow(problem, vertices[-1], max_step, tolerance)[1:]
-        descent = _polish(problem, vertices[-1])
+        descent = _polish(problem, vertices[-1], max_newton)
         vertices += descent.vertices
-        if descent.escape is None:
+        if descent.below is not None:
+            vertices.append(descent.below)
+        elif descent.escape is not None:
+            vertices.append(_escape(problem, vertices[-1], descent.escape))
+        else:
             return vertices, descent
-        vertices.append(_escape(problem, vertices[-1], descent.escape))
     return vertices, descent
 
 
@@ -503,8 +673,20 @@ class FitPath:
     end: Mixture
     vertices: FloatArray      # (N, 3K)
     arc: FloatArray           # (N,) cumulative arc length, arc[0] = 0
-    converged: bool           # the end is a local minimum, its Newton step below 1e-12
-    last_step: float          # metric length of the final Newton step
+    converged: bool           # the end is a local minimum, its gradient at rounding level
+    last_step: float          # metric length of the Newton step left at the end
+    gradient: float = 0.0     # metric norm of the gradient left at the end
+    left_saddles: bool = True  # False: it ended on a saddle it could not leave
+
+    def warning(self) -> str | None:
+        """Why the end may not be a local minimum, for the user; None when it is."""
+        if self.converged:
+            return None
+        if not self.left_saddles:
+            return (f"fit: {self.direction} stopped on a saddle it could not leave "
+                    f"(gradient {self.gradient:.1g} left)")
+        return (f"fit: {self.direction} stopped before converging "
+                f"(gradient {self.gradient:.1g} left)")
 
     @property
     def length(self) -> float:
@@ -540,7 +722,8 @@ class FitPath:
 
 
 def fit_path(p: Mixture, q: Mixture, direction: Direction,
-             optimize: Iterable[str] = PARAMETERS) -> FitPath:
+             optimize: Iterable[str] = PARAMETERS, max_newton_steps: int | None = None,
+             ) -> FitPath:
     """The natural-gradient descent path of q from its state to a local minimum of
     ``KL(p‖q)`` (``forward``) or ``KL(q‖p)`` (``reverse``).
 
@@ -551,6 +734,9 @@ def fit_path(p: Mixture, q: Mixture, direction: Direction,
     direction : "forward" or "reverse"
     optimize : iterable of "means", "stds", "weights"
         Which of q's parameters move (weights only when q has two or more components).
+    max_newton_steps : int, optional
+        A cap on the Newton steps of each polish (default ``MAX_NEWTON_STEPS``); a fit
+        that reaches it unconverged says so in ``converged`` and ``warning()``.
 
     Returns
     -------
@@ -573,7 +759,15 @@ def fit_path(p: Mixture, q: Mixture, direction: Direction,
         raise ValueError(f"optimize names unknown parameters {sorted(unknown)}; "
                          f"choose from {', '.join(PARAMETERS)}")
     key = (_key(p), _key(q), direction, tuple(sorted(set(optimize))))
-    return _cached_path(*key)
+    return _cached_path(*key, MAX_NEWTON_STEPS if max_newton_steps is None else max_newton_steps)
+
+
+def fit_warnings(timeline: Timeline) -> list[str]:
+    """One line per fit keyframe whose end may not be a local minimum, naming the
+    keyframe and the gradient left, as ``keyframes[3]: fit: reverse stopped ...``: the
+    video is still made (from where the fit stopped), but the user should know."""
+    return [f"keyframes[{i}]: {warning}" for i, step in enumerate(timeline.steps)
+            if step.fit is not None and (warning := step.fit.warning()) is not None]
 
 
 def _key(m: Mixture) -> tuple[tuple[float, ...], ...]:
@@ -582,27 +776,30 @@ def _key(m: Mixture) -> tuple[tuple[float, ...], ...]:
 
 @functools.lru_cache(maxsize=256)
 def _cached_path(p_key: tuple, q_key: tuple, direction: Direction,
-                 optimize: tuple[str, ...]) -> FitPath:
+                 optimize: tuple[str, ...], max_newton: int = MAX_NEWTON_STEPS) -> FitPath:
     p = Mixture(*(np.array(v) for v in p_key))
     q = Mixture(*(np.array(v) for v in q_key))
     problem = _Problem(p, q, direction, optimize)
     start = _coordinates(q)
-    vertices, descent = _descend(problem, start, PATH_STEP, PATH_TOLERANCE)
-    # drop zero-length segments, keeping the first and last vertex
-    kept = [vertices[0]]
-    lengths = []
+    vertices, descent = _descend(problem, start, PATH_STEP, PATH_TOLERANCE, max_newton)
+    # Drop segments too short to advance the arc length (the last Newton steps, 1e-15
+    # long after a path of several units): FitPath.at divides by each segment's span of
+    # arc length. The first and last vertex stay exact.
+    kept, arc = [vertices[0]], [0.0]
     for u in vertices[1:]:
         length = problem.norm(0.5 * (kept[-1] + u), u - kept[-1])
-        if length > 0:
+        if arc[-1] + length > arc[-1]:
             kept.append(u)
-            lengths.append(length)
-    arc = np.concatenate([[0.0], np.cumsum(lengths)])
+            arc.append(arc[-1] + length)
+        elif len(kept) > 1:
+            kept[-1] = u
+    arc = np.array(arc)
     end = _mixture_of(kept[-1], problem.k, problem.alive)
     end = Mixture(*(value if name in optimize else np.array(getattr(q, name))
                     for name, value in zip(_ORDER, end, strict=True)))
-    converged = descent.minimum and descent.last_step < NEWTON_STOP * 100
     return FitPath(direction, optimize, Mixture(*(np.array(v) for v in q)), end,
-                   np.array(kept), arc, converged, descent.last_step)
+                   np.array(kept), arc, descent.converged and descent.minimum,
+                   descent.last_step, descent.gradient, descent.minimum or not descent.converged)
 
 
 
@@ -669,8 +866,9 @@ def optima_of_states(p: Mixture) -> list[Optima]:
 def _cached_optima(p_key: tuple) -> Optima:
     from kldemo.core import forward_kl, reverse_kl
 
-    p = Mixture(*(np.array(v) for v in p_key))
-    w, m, s = p
+    w, m, s = (np.array(v) for v in p_key)
+    p = Mixture(w / math.fsum(w), m, s)
+    w = p.weights
     mean = float(np.dot(w, m))
     std = math.sqrt(float(np.dot(w, s * s + (m - mean) ** 2)))
     forward = Gaussian(mean, std)

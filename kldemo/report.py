@@ -51,6 +51,7 @@ def report_data(outcomes: list[Any], shard: tuple[int, int] | None = None,
             "segments": o.segments,
             "rendered_segments": o.rendered,
             "errors": [error_data(d) for d in o.errors or []],
+            "warnings": list(getattr(o, "warnings", None) or []),
         }
         for o in outcomes
     ]

@@ -298,3 +298,121 @@ def test_kl_rows_show_the_fitted_q(write_config):
     assert row["q"]["stds"][0] == pytest.approx(std, rel=1e-12)
     assert row["forward_kl"] == pytest.approx(reference_kl(BIMODAL, ([1.0], [mean], [std])),
                                               rel=1e-10)
+
+
+# --------------------------------------------------------------------------
+# Flat valleys, merging components, and fits that say they stopped short
+# --------------------------------------------------------------------------
+
+CLOSE = Mixture.of({"weights": [0.5, 0.5], "means": [0.0, 0.5], "stds": [1.0, 1.0]})
+APART = Mixture.of({"weights": [0.5, 0.5], "means": [-2.0, 2.0], "stds": [1.0, 1.0]})
+STANDARD = Mixture.of({"means": [0.0], "stds": [1.0]})
+PAIR = Mixture.of({"weights": [0.5, 0.5], "means": [-1.0, 1.0], "stds": [1.0, 1.0]})
+
+
+def _divergence(p, q, direction):
+    return float(kl_divergence(*p, *q) if direction == "forward" else kl_divergence(*q, *p))
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+@pytest.mark.parametrize(("p", "q"), [
+    pytest.param(CLOSE, APART, id="close-components"),     # nearly one Gaussian: a flat valley
+    pytest.param(STANDARD, PAIR, id="components-merge"),   # q's two components become p's one
+])
+def test_a_fit_in_a_flat_valley_reaches_q_equal_to_p(p, q, direction):
+    path = fit_path(p, q, direction)
+    assert path.converged and path.warning() is None
+    assert _divergence(p, path.end, direction) < 1e-12
+    assert reference_kl(p, path.end) < 1e-12 and reference_kl(path.end, p) < 1e-12
+    if p.components == 2:
+        assert_same_state(path.end, p, 1e-6)
+    else:   # two copies of p's Gaussian, with any weights
+        assert np.all(np.abs(path.end.means) < 1e-6) and np.all(np.abs(path.end.stds - 1) < 1e-6)
+
+
+def test_a_fit_capped_short_of_the_optimum_says_so():
+    path = fit_path(CLOSE, APART, "reverse", max_newton_steps=1)
+    assert not path.converged
+    assert path.gradient > 0
+    assert path.warning() == (f"fit: reverse stopped before converging "
+                              f"(gradient {path.gradient:.1g} left)")
+
+
+def test_the_forward_fit_normalises_p_weights_exactly():
+    # weights within the config's tolerance of summing to 1, means near the limit of 1e4
+    p = Mixture(np.array([0.5, 0.5 + 9e-10]), np.array([1e4 - 3.0, 1e4 + 2.0]),
+                np.array([1.0, 0.5]))
+    end = fit_path(p, Mixture.of({"means": [1e4], "stds": [1.0]}), "forward").end
+    normalised = Mixture(p.weights / p.weights.sum(), p.means, p.stds)
+    mean, std = moment_matching(normalised)
+    assert abs(end.means[0] - mean) <= 1e-10 * abs(mean)
+    assert abs(end.stds[0] - std) <= 1e-10 * std
+
+
+CAPPED = """
+p: {weights: [0.5, 0.5], means: [0, 0.5], stds: [1, 1]}
+q: {weights: [0.5, 0.5], means: [-2, 2], stds: [1, 1]}
+defaults: {duration: 0.4, hold: 0}
+style: {labels: text}
+keyframes:
+  - fit: reverse
+"""
+
+
+@pytest.fixture
+def capped_fits(monkeypatch):
+    """Fits capped at one Newton step, so that one stops short; the cache forgets them."""
+    import kldemo.fit
+
+    monkeypatch.setattr(kldemo.fit, "MAX_NEWTON_STEPS", 1)
+    _cached_path.cache_clear()
+    yield
+    _cached_path.cache_clear()
+
+
+def test_kl_warns_of_a_fit_that_stopped_short(write_config, capped_fits):
+    from click.testing import CliRunner
+
+    from kldemo.cli import cli
+
+    path = write_config(CAPPED)
+    result = CliRunner().invoke(cli, ["kl", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}: warning: keyframes[0]: fit: reverse stopped before "
+                               f"converging (gradient ")
+    assert "warning" not in result.stdout
+
+
+def test_the_report_lists_a_fit_that_stopped_short(write_config, capped_fits, tmp_path):
+    from click.testing import CliRunner
+
+    from kldemo.cli import cli
+
+    path = write_config(CAPPED)
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["render", str(path), "-r", "160,90", "--fps", "5",
+                                      "-j", "1", "--labels", "text", "--no-cache", "-o",
+                                      str(tmp_path / "a.mp4"), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "warning: keyframes[0]: fit: reverse stopped before converging" in result.stderr
+    (config,) = json.loads(report.read_text())["configs"]
+    assert config["status"] == "ok"
+    assert len(config["warnings"]) == 1
+    assert config["warnings"][0].startswith("keyframes[0]: fit: reverse stopped before")
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param(None, id="mode-seeking"),
+    pytest.param(CAPPED.replace("reverse", "forward"), id="close-components"),
+    pytest.param("p: {mean: 0, std: 1}\nq: {weights: [0.5, 0.5], means: [-1, 1], stds: [1, 1]}\n"
+                 "keyframes:\n  - fit: reverse\n  - fit: forward\n", id="components-merge"),
+])
+def test_kl_of_fit_configs_prints_no_numpy_warnings(text, write_config):
+    from .test_cli import REPO
+
+    path = REPO / "configs" / "mode-seeking.yaml" if text is None else write_config(text)
+    result = kldemo("kl", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr and "warning" not in result.stderr
