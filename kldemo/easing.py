@@ -6,9 +6,10 @@ parameter as ``start + easing(alpha) * (end - start)``. The formulas are those o
 numpy arrays so that a whole timeline is eased in one call.
 
 Most easings end at 1. A few return to 0 (``there_and_back``, ``wiggle``, ...) or stop
-short (``exponential_decay``); the state a transition ends in is ``start + easing(1) *
-(end - start)``. Some overshoot [0, 1] on the way (``running_start``, ``ease_*_back``,
-``ease_*_elastic``); the config layer checks that no parameter leaves its domain then.
+short (``exponential_decay`` ends at 1 - e^-10); the state a transition ends in is
+``start + easing(1) * (end - start)``. Some overshoot [0, 1] on the way
+(``running_start``, ``ease_*_back``, ``ease_*_elastic``); the config layer checks that no
+parameter leaves its domain then.
 """
 
 from __future__ import annotations
@@ -211,6 +212,42 @@ def ease(name: str, alpha: np.ndarray | float) -> np.ndarray:
     t = np.clip(np.asarray(alpha, dtype=float), 0.0, 1.0)
     with np.errstate(over="ignore"):  # the expo/elastic branches np.where discards
         return np.asarray(EASINGS[name](t), dtype=float)
+
+
+def end_value(name: str) -> float:
+    """Where an easing ends: the fraction of the way a transition has moved at alpha = 1."""
+    return float(ease(name, 1.0)) + 0.0  # + 0.0 turns wiggle's -0.0 into 0.0
+
+
+def describe(name: str) -> str:
+    """What ``kldemo easings`` says of an easing: where it overshoots, where it ends.
+
+    The end value is printed with enough digits to tell it from 1 (``exponential_decay``
+    ends at 1 - e^-10 = 0.9999546..., not at 1), so that the listing never rounds a stop
+    short of the end into the end itself.
+
+    >>> describe("exponential_decay")
+    'ends at 0.9999546 of the way'
+    >>> describe("linear")
+    ''
+    """
+    low, high = easing_range(name)
+    notes = []
+    if low < 0 or high > 1:
+        notes.append(f"overshoots to [{low:.2f}, {high:.2f}]")
+    end = end_value(name)
+    if abs(end - 1) > 1e-12:
+        notes.append(f"ends at {_significant(end)} of the way")
+    return "; ".join(notes)
+
+
+def _significant(value: float) -> str:
+    """``value`` with the fewest significant digits (up to 17) that round-trip within 1e-7."""
+    for digits in range(1, 18):
+        text = f"{value:.{digits}g}"
+        if abs(float(text) - value) <= 1e-7 * max(abs(value), 1e-300):
+            return text
+    return repr(value)  # pragma: no cover
 
 
 @cache

@@ -12,9 +12,9 @@ from .plan import FrameStates, Optimum, ScenePlan
 
 _LAZY = {
     "KLScene": "kl_scene",
-    "Theme": "kl_scene",
-    "DARK": "kl_scene",
-    "LIGHT": "kl_scene",
+    "Theme": "theme",
+    "DARK": "theme",
+    "LIGHT": "theme",
     "DensityAxes": "mobjects",
     "DensityCurve": "mobjects",
     "DivergenceBar": "mobjects",

@@ -58,7 +58,9 @@ from .mobjects import (
     sample_integrands,
     tick_values,
 )
+from .labels import place_names
 from .plan import BAR_BOUNDS, ScenePlan
+from .theme import DARK, LIGHT, THEMES, Theme
 
 __all__ = ["DARK", "LIGHT", "KLCamera", "KLScene", "Theme"]
 
@@ -91,38 +93,6 @@ class KLCamera(Camera):
                 ctx.close_path()
         return self
 
-
-@dataclass(frozen=True)
-class Theme:
-    """Colours of everything but p and q (those come from the plan)."""
-
-    background: str
-    text: str
-    muted: str
-    axis: str
-    track: str
-    bar: str
-    area_opacity: float
-
-
-DARK = Theme(
-    background="#0F0F14",
-    text="#ECECF1",
-    muted="#B9B9C3",
-    axis="#8C8C98",
-    track="#454552",
-    bar="#FF9A3C",
-    area_opacity=0.16,
-)
-LIGHT = Theme(
-    background="#FFFFFF",
-    text="#1B1B22",
-    muted="#3F3F4A",
-    axis="#5C5C68",
-    track="#B4B4C0",
-    bar="#E8710A",
-    area_opacity=0.14,
-)
 
 _CHUNK = 240  # frames sampled per numpy batch
 _TRACE_POINTS = 600  # at most about this many points per line of the trace panel
@@ -157,7 +127,7 @@ class KLScene(Scene):
 
     def __init__(self, plan: ScenePlan, **kwargs):
         self.plan = plan
-        self.theme = LIGHT if plan.theme == "light" else DARK
+        self.theme = THEMES[plan.theme]
         self._built = False
         self._chunk: _Chunk | None = None
         self._captions: dict[int, Mobject] = {}
@@ -183,7 +153,8 @@ class KLScene(Scene):
             main axes (p, q, optimum markers) | bars, one per divergence
             integrand panel (same x as above) | trace panel
 
-        and narrow frames with more bars than fit beside the axes::
+        and tall frames (height > width), or narrow ones with more bars than fit beside
+        the axes::
 
             main axes
             bars
@@ -199,7 +170,9 @@ class KLScene(Scene):
         self.renderer.camera.background_color = ManimColor(theme.background)
 
         width, height = config.frame_width, config.frame_height
-        s = min(height, width / 1.5) / 8  # 1 at 16:9; smaller for narrower frames
+        # 1 at 16:9; smaller for narrower frames. A portrait frame stacks its parts, so
+        # the plot spans the whole width and its text may be larger than beside bars.
+        s = min(height, width / (1.5 if width >= height else 1.2)) / 8
         self.unit = s
         margin = 0.3 * s
         left, right = -width / 2 + margin, width / 2 - margin
@@ -241,7 +214,10 @@ class KLScene(Scene):
         ]
         col_gap = 0.3 * s
         need = sum(label.width + col_gap for label in labels)
-        below = (
+        # A tall frame (portrait, 9:16) always stacks: beside the axes, the bars would
+        # squeeze the plot into a thin strip with the curves in its bottom third.
+        portrait = height > width  # (the unit above already counts on it)
+        below = portrait or (
             content_w < 1.6 * content_h
             and need > 0.42 * content_w
             and (len(labels) > 2 or bool(panels))
@@ -286,7 +262,9 @@ class KLScene(Scene):
         if below:
             # Rows, top down: the main axes; the integrand right under them when it is the
             # only panel (sharing their x); the bars; the panels otherwise.
-            bars_h = number_room + max(0.8 * s, 0.1 * content_h) + label_room
+            # Portrait frames have height to spare: their bars stand a little taller.
+            track_share = 0.14 if portrait else 0.1
+            bars_h = number_room + max(0.8 * s, track_share * content_h) + label_room
             if panels == {"integrand"}:
                 bars_box = (left, bottom, right, bottom + bars_h)
                 panel_bottom = bars_box[3] + row_gap
@@ -619,7 +597,11 @@ class KLScene(Scene):
         j = i - chunk.start
         self.p_curve.set_data(chunk.p_xs[j], chunk.p_ys[j])
         self.q_curve.set_data(chunk.q_xs[j], chunk.q_ys[j])
-        self._place_names(chunk.p_peak[j], chunk.q_peak[j])
+        self._place_names(
+            chunk.p_peak[j],
+            chunk.q_peak[j],
+            [(chunk.p_xs[j], chunk.p_ys[j]), (chunk.q_xs[j], chunk.q_ys[j])],
+        )
         for name, bar in self.bars.items():
             bar.set_value(frames.values(name)[i])
         if self.integrand_panel is not None:
@@ -694,37 +676,24 @@ class KLScene(Scene):
             )
         return self._chunk
 
-    def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray) -> None:
-        """Put each name just above the peak it follows, inside the plot, apart."""
-        left, bottom, right, top = self.axes.plot_box()
-        y_top = self.axes.y_range[1]
-        s = self.unit
-        buff, pad = 0.12 * s, 0.1 * s
-        boxes = []
-        for peak, (w, h) in zip((p_peak, q_peak), self._name_sizes, strict=True):
-            ax, ay = self.axes.c2p(peak[0], min(peak[1], y_top))[:2]
-            cx, cy = ax, ay + buff + h / 2
-            ymax = top - h / 2 - pad
-            if cy > ymax:
-                # Pressed against the top: slide beside the peak as it rises.
-                push = min(1.0, (cy - ymax) / (h / 2 + buff))
-                side = 1.0 if ax + w + 2 * buff < right else -1.0
-                cx += side * push * (w / 2 + 2 * buff)
-                cy = ymax
-            cy = max(cy, bottom + h / 2 + pad)
-            boxes.append([cx, cy, w, h, ax])
-        (px, py, pw, ph, p_ax), (qx, qy, qw, qh, q_ax) = boxes
-        need_x = (pw + qw) / 2 + pad - abs(qx - px)
-        clear_y = (ph + qh) / 2 + pad - abs(qy - py)
-        if need_x > 0 and clear_y > 0:
-            # Overlapping: push apart sideways, fully once they overlap by a fifth in height.
-            amount = need_x * min(1.0, clear_y / (0.2 * max(ph, qh)))
-            side = 1.0 if q_ax >= p_ax else -1.0  # q to the right of p on a tie
-            boxes[0][0] -= side * amount / 2
-            boxes[1][0] += side * amount / 2
-        for name, (cx, cy, w, _, _) in zip((self.p_name, self.q_name), boxes, strict=True):
-            lo, hi = left + w / 2 + pad, right - w / 2 - pad
-            cx = min(max(cx, lo), hi)
+    def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray,
+                     curves: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Put each name near the peak it follows, above both curves, inside the plot,
+        apart (see :func:`~.labels.place_names`); ``curves`` are the frame's samples."""
+        origin, ex, ey = self.axes.affine()
+        y_lo, y_hi = self.axes.y_range[:2]
+        scene_curves = [
+            (origin[0] + xs * ex[0], origin[1] + np.clip(ys, y_lo, y_hi) * ey[1])
+            for xs, ys in curves
+        ]
+        anchors = [
+            tuple(self.axes.c2p(peak[0], min(max(peak[1], y_lo), y_hi))[:2])
+            for peak in (p_peak, q_peak)
+        ]
+        centres = place_names(
+            scene_curves, anchors, self._name_sizes, self.axes.plot_box(), 0.12 * self.unit
+        )
+        for name, (cx, cy) in zip((self.p_name, self.q_name), centres, strict=True):
             name.move_to([cx, cy, 0])
 
     def _show_markers(self, index: int) -> None:

@@ -87,7 +87,8 @@ class ScenePlan:
     small plots (see :data:`PANEL_NAMES`). ``integrand_range`` is the y range of the
     integrand panel and ``duration`` the time span of the trace panel (the video's
     length). ``optima`` holds sets of optimum markers, one per p that stays put; each
-    frame's ``optimum`` picks one (or none).
+    frame's ``optimum`` picks one (or none). ``p_color`` and ``q_color`` left as None
+    become the theme's own.
     """
 
     frames: FrameStates
@@ -95,8 +96,8 @@ class ScenePlan:
     y_range: tuple[float, float]
     bar_max: float
     theme: Literal["dark", "light"] = "dark"
-    p_color: str = "#58C4DD"
-    q_color: str = "#83C167"
+    p_color: str | None = None  # None: the theme's own (see scenes.theme)
+    q_color: str | None = None
     labels: Literal["tex", "text"] = "text"
     title: str | None = None
     captions: tuple[str, ...] = field(default_factory=tuple)
@@ -107,6 +108,14 @@ class ScenePlan:
     optima: tuple[tuple[Optimum, ...], ...] = ()
 
     def __post_init__(self) -> None:
+        from .theme import THEMES
+
+        # A colour left open takes the theme's: pastels on dark, deeper tones on light.
+        theme = THEMES[self.theme]
+        if self.p_color is None:
+            object.__setattr__(self, "p_color", theme.p)
+        if self.q_color is None:
+            object.__setattr__(self, "q_color", theme.q)
         unknown = [b for b in self.bars if b not in BAR_NAMES]
         if unknown or len(set(self.bars)) != len(self.bars):
             raise ValueError(f"bars must be distinct names from {BAR_NAMES} (got {self.bars})")

@@ -14,7 +14,7 @@ import pytest
 
 from kldemo.cache import SegmentCache
 from kldemo.config import load_config
-from kldemo.render import cut_segments
+from kldemo.render import cut_segments, look_hash, look_sources, source_hash
 from kldemo.timeline import Timeline
 
 from .conftest import REPO
@@ -38,10 +38,16 @@ keyframes:
 """
 
 
-def render(config: Path, out: Path, cache: Path, *extra: str) -> dict:
+# kldemo with another drawing code's hash, as a newer (or older) kldemo would have.
+OTHER_LOOK = ("import sys, kldemo.render; kldemo.render.look_hash = lambda: 'another look'; "
+              "from kldemo.cli import main; main(sys.argv[1:])")
+
+
+def render(config: Path, out: Path, cache: Path, *extra: str, other_look: bool = False) -> dict:
     report = out.with_suffix(".json")
+    program = ["-c", OTHER_LOOK] if other_look else ["-m", "kldemo"]
     done = subprocess.run(
-        [sys.executable, "-m", "kldemo", "render", str(config), *TINY, "-o", str(out),
+        [sys.executable, *program, "render", str(config), *TINY, "-o", str(out),
          "--cache-dir", str(cache), "--report", str(report), *extra],
         capture_output=True, text=True, cwd=REPO, timeout=600,
         env={**os.environ, "KLDEMO_CACHE_DIR": ""})
@@ -103,6 +109,37 @@ def test_style_and_size_changes_re_render_everything(tmp_path):
     assert bigger["rendered_segments"] == bigger["segments"]
     faster = render(config, tmp_path / "d.mp4", cache, "--fps", "10")
     assert faster["rendered_segments"] == faster["segments"]
+
+
+def test_a_change_to_the_drawing_code_re_renders_every_segment(tmp_path):
+    config = write(tmp_path / "seq.yaml")
+    cache = tmp_path / "cache"
+    first = render(config, tmp_path / "a.mp4", cache)
+    assert first["rendered_segments"] == first["segments"]
+    assert render(config, tmp_path / "b.mp4", cache)["status"] == "cached"
+    changed = render(config, tmp_path / "c.mp4", cache, other_look=True)
+    assert changed["status"] == "ok"
+    assert changed["rendered_segments"] == changed["segments"] == first["segments"]
+    # Both looks' segments are kept: going back to the first look renders nothing.
+    assert render(config, tmp_path / "d.mp4", cache)["rendered_segments"] == 0
+
+
+def test_the_look_hash_covers_every_scene_file(tmp_path):
+    sources = look_sources()
+    names = {path.name for path in sources}
+    assert {"kl_scene.py", "mobjects.py", "plan.py", "theme.py", "video.py"} <= names
+    assert look_hash() == source_hash(sources)
+    copies = []
+    for path in sources:
+        copies.append(tmp_path / path.name)
+        copies[-1].write_bytes(path.read_bytes())
+    assert source_hash(copies) == look_hash()
+    for copy in copies:  # one changed byte anywhere changes the hash
+        original = copy.read_bytes()
+        copy.write_bytes(original + b"\n")
+        assert source_hash(copies) != look_hash(), copy.name
+        copy.write_bytes(original)
+    assert source_hash(copies) == look_hash()
 
 
 def test_a_corrupted_entry_is_rendered_again_not_used(tmp_path):

@@ -69,7 +69,22 @@ def overlap(a, b) -> float:
     return max(width, 0.0) * max(height, 0.0)
 
 
+def check_names(scene: KLScene) -> None:
+    """The names p and q: inside the plot, apart, and clear of both curves (peaks too)."""
+    left, bottom, right, top = scene.axes.plot_box()
+    names = {"p": box(scene.p_name), "q": box(scene.q_name)}
+    for name, (x0, y0, x1, y1) in names.items():
+        assert left <= x0 and x1 <= right and bottom <= y0 and y1 <= top, (name, names[name])
+        for curve in (scene.p_curve, scene.q_curve):
+            points = curve.points[:, :2]
+            inside = ((points[:, 0] > x0) & (points[:, 0] < x1)
+                      & (points[:, 1] > y0) & (points[:, 1] < y1))
+            assert not inside.any(), f"{name} {names[name]} covers {points[inside][:3]}"
+    assert overlap(names["p"], names["q"]) == 0, names
+
+
 def check_layout(scene: KLScene, frame_w: float, frame_h: float) -> None:
+    check_names(scene)
     regions = {name: box(mob) for name, mob in scene.layout_regions().items()}
     margin = 0.1 * scene.unit
     for name, (left, bottom, right, top) in regions.items():
@@ -113,6 +128,56 @@ def test_nothing_overlaps_or_leaves_the_frame(folder, bars, panels, aspect):
         left, bottom, right, top = scene.axes.plot_box()
         assert right - left >= 0.3 * config.frame_width
         assert top - bottom >= 0.15 * config.frame_height
+        if height > width:
+            # Portrait: the plot spans the width, the bars stand below it.
+            assert right - left >= 0.75 * config.frame_width
+            assert top - bottom >= 0.25 * config.frame_height
+            for bar in scene.bars.values():
+                assert box(bar)[3] < scene.axes.get_bottom()[1]
+
+
+NAMES = """\
+p: {weights: [0.5, 0.5], means: [-2, 3], stds: [0.6, 1.0]}
+q: {weights: [0.5, 0.5], means: [-2, 3], stds: [0.6, 1.0]}
+defaults: {duration: 1, hold: 0.2}
+style: {labels: text}
+keyframes:
+  - q: {means: [-2, -2], stds: [0.6, 0.6]}
+  - q: {means: [-2, -2], stds: [0.3, 0.3]}
+  - q: {means: [3, 3], stds: [1.0, 1.0]}
+  - p: {weights: [0.5, 0.5], means: [3, 3], stds: [1.0, 1.0]}
+  - q: {means: [-4, 5], stds: [3, 3]}
+  - p: {means: [-3.9, -4.1], stds: [0.2, 0.2]}
+"""
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "1:1", "9:16"])
+def test_the_names_never_cover_each_other_or_the_curves(folder, aspect):
+    # Coincident curves (the first and fourth states), q on one of p's modes, q a spike
+    # inside p, p a spike inside a wide q; the x and y ranges are fitted, so peaks reach
+    # near the top of the plot.
+    path = folder / "names.yaml"
+    path.write_text(NAMES)
+    width, height = ASPECTS[aspect]
+    with tempconfig(frame_settings(width, height, folder / "media")):
+        plan = build_plan(load_config(path), 5, "text")
+        scene = KLScene(plan)
+        scene.build()
+        f = plan.frames
+        coincident = [i for i in range(len(f)) if np.array_equal(f.p_means[i], f.q_means[i])
+                      and np.array_equal(f.p_stds[i], f.q_stds[i])]
+        assert 0 in coincident and len(coincident) > 2
+        spots = []
+        for i in range(len(f)):
+            scene.show(i)
+            check_names(scene)
+            spots.append((scene.p_name.get_center(), scene.q_name.get_center()))
+        # A pure function of the frame: shown again, out of order, each name is where it was.
+        for i in (len(f) - 1, 0, len(f) // 2):
+            scene.show(i)
+            # (up to the rounding of moving a mobject by the difference of two centres)
+            assert np.allclose(scene.p_name.get_center(), spots[i][0], rtol=0, atol=1e-9)
+            assert np.allclose(scene.q_name.get_center(), spots[i][1], rtol=0, atol=1e-9)
 
 
 def test_bars_show_their_divergence_on_its_own_scale(folder):
