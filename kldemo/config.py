@@ -296,10 +296,16 @@ class Style(_Model):
     theme: Literal["dark", "light"] = Field(
         default="dark", description="the background and palette", examples=["light"]
     )
-    p_color: Color = Field(default="#58C4DD", description="the colour of p's curve and labels",
-                           examples=["#58C4DD", "BLUE"])
-    q_color: Color = Field(default="#83C167", description="the colour of q's curve and labels",
-                           examples=["#83C167", "GREEN"])
+    p_color: Color | None = Field(
+        default=None, examples=["#58C4DD", "BLUE"],
+        description="the colour of p's curve and labels (default: the theme's, #58C4DD on dark, "
+        "#1F6FB2 on light)",
+    )
+    q_color: Color | None = Field(
+        default=None, examples=["#83C167", "GREEN"],
+        description="the colour of q's curve and labels (default: the theme's, #83C167 on dark, "
+        "#2A7D2E on light)",
+    )
     labels: Literal["auto", "tex", "text"] = Field(
         default="auto", description="auto: LaTeX when installed, else Unicode text",
         examples=["text"],
