@@ -1,8 +1,11 @@
 """Stored control frames: a few stills of the examples compared with PNGs kept in
 ``tests/control``, so that a change to what the video shows is seen, not only that it ran.
 
-Text labels (Pango) make them independent of LaTeX. After an intended change to the
-picture, regenerate them and look at them before committing::
+Stills are lossless, so no encoder is involved. Text labels (Pango, in DejaVu Sans, which
+setup.sh installs) make them independent of LaTeX. The control PNGs were drawn on another
+machine: other versions of Cairo, Pango or FreeType anti-alias edges a level or two apart,
+which the tolerance below allows, while a moved curve, bar or label exceeds it. After an
+intended change to the picture, regenerate them and look at them before committing::
 
     KLDEMO_REGENERATE_CONTROL=1 python -m pytest tests/test_control_frames.py
 """

@@ -34,7 +34,8 @@ EXIT = {"INT": 130, "TERM": 143, "group-INT": 130}
 # What the cache's scratch folder keeps between renders: manim's text folder and its lock.
 SHARED_SCRATCH = {"manim", "manim.lock"}
 
-# About 10 s of video with captions (typeset by LaTeX at start-up): a few seconds to render.
+# About 10 s of video with captions (typeset by LaTeX at start-up where it is installed and
+# KLDEMO_NO_LATEX is not set, else by Pango): a few seconds to render.
 CONFIG = """\
 p: {means: [-1, 1], stds: [0.5, 0.5]}
 q: {mean: 0, std: 1}
@@ -266,6 +267,7 @@ def test_a_signal_at_start_up(tmp_path, short, name):
     assert_same_video(target, reference)
 
 
+@pytest.mark.latex  # the moment is LaTeX at work: without LaTeX it never comes
 @pytest.mark.parametrize("name", ["INT", "TERM", "group-INT"])
 def test_a_signal_while_latex_typesets_the_labels(tmp_path, short, name):
     config, reference = short
@@ -313,7 +315,8 @@ def test_a_signal_during_the_final_join(tmp_path, long, name):
     target = tmp_path / "out" / "video.mp4"
 
     def joining(run: Render) -> bool:
-        assert run.wait_for_line(lambda line: "rendering 0 of" in line)  # all from the cache
+        all_cached = run.wait_for_line(lambda line: "rendering 0 of" in line)
+        assert all_cached, f"not every segment came from the cache: {run.said}"
         return run.wait_until(lambda: any(".tmp" in p.name for p in target.parent.iterdir()))
 
     landed = 0

