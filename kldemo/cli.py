@@ -82,10 +82,14 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
     """The divergences without rendering: by default at t = 0 and the end of each transition."""
     from kldemo.config import load_config
+    from kldemo.fit import fit_warnings
     from kldemo.table import kl_rows, write_rows
+    from kldemo.timeline import Timeline
 
     loaded = load_config(config)
     rows = kl_rows(loaded, at=at, every=every)
+    for warning in fit_warnings(Timeline.from_config(loaded.model)):   # the fits are cached
+        click.echo(f"{config}: warning: {warning}", err=True)
     write_rows(sys.stdout, loaded, rows, fmt)
 
 
@@ -128,7 +132,7 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
     from kldemo.examples import DEFAULT_EXAMPLE
     from kldemo.examples import examples as found
     from kldemo.files import write_text_atomic
-    from kldemo.schema import SCHEMA_FILE
+    from kldemo.schema import SCHEMA_NAME, schema_text
 
     bundled = found()
     name = example or DEFAULT_EXAMPLE
@@ -143,41 +147,42 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
         raise UsageError(f"{target} exists; pass --force to overwrite it")
     text = bundled[name].read_text(encoding="utf-8")
     modeline = "# yaml-language-server: $schema="
-    if text.startswith(modeline):  # point editors at the installed schema
-        text = f"{modeline}{SCHEMA_FILE.as_uri()}\n" + text.split("\n", 1)[1]
+    if text.startswith(modeline):
+        # A copy of the schema beside the config, named relatively: the folder still works
+        # for editors when it is moved, shared or committed.
+        text = f"{modeline}{SCHEMA_NAME}\n" + text.split("\n", 1)[1]
+        write_text_atomic(target.parent / SCHEMA_NAME, schema_text())
     write_text_atomic(target, text)
-    click.echo(f"wrote {target}; render it with: kldemo render {target}")
+    click.echo(f"wrote {target} (and {SCHEMA_NAME} beside it, for editors); "
+               f"render it with: kldemo render {target}")
 
 
 @cli.command()
 def easings() -> None:
     """List the easing (rate function) names a keyframe can use."""
-    from kldemo.easing import EASINGS, easing_range
+    from kldemo.easing import EASINGS, describe
 
     for name in EASINGS:
-        low, high = easing_range(name)
-        notes = []
-        if low < 0 or high > 1:
-            notes.append(f"overshoots to [{low:.2f}, {high:.2f}]")
-        from kldemo.easing import ease
-
-        if abs(float(ease(name, 1.0)) - 1) > 1e-12:
-            notes.append(f"ends at {float(ease(name, 1.0)):.3g} of the way")
-        click.echo(f"{name:<28}{'; '.join(notes)}".rstrip())
+        click.echo(f"{name:<28}{describe(name)}".rstrip())
 
 
 # -- rendering ------------------------------------------------------------------------
 
 
 def render_options(command: Callable[..., Any] | None = None, *,
-                   default_quality: str = "h") -> Callable[..., Any]:
-    """The options that say how frames look, shared by render, still and watch."""
+                   default_quality: str | None = "h") -> Callable[..., Any]:
+    """The options that say how frames look, shared by render, still and watch.
+
+    ``default_quality`` None leaves the preset to the output format (a GIF is 480p15).
+    """
     if command is None:
         return functools.partial(render_options, default_quality=default_quality)
+    presets = "manim's presets: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60"
     options = [
         click.option("-q", "--quality", type=click.Choice(list("lmhpk")), default=default_quality,
-                     show_default=True,
-                     help="manim's presets: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60."),
+                     show_default=default_quality is not None,
+                     help=f"{presets}." if default_quality else
+                     f"{presets} [default: h; gif: l, and at most 50 fps]."),
         click.option("--fps", type=click.FloatRange(min=1, max=240), help="Frames per second."),
         click.option("-r", "--resolution", metavar="W,H", callback=_parse_resolution,
                      help="Pixel size, e.g. 1920,1080 (overrides the quality's)."),
@@ -206,8 +211,9 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="The output file (one config) or folder (several). Default: media/<name>.<ext>.")
 @click.option("--format", "fmt", type=click.Choice(["mp4", "webm", "gif", "mov", "png"]),
-              help="Container (default: from -o's suffix, else mp4; png writes the last frame).")
-@render_options
+              help="Container (default: from -o's suffix, which it must not contradict, else "
+                   "mp4; png writes the last frame).")
+@render_options(default_quality=None)
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
               help="Parallel workers (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
@@ -262,7 +268,7 @@ def watch(config: Path, **options: Any) -> None:
 @click.argument("config", type=ConfigPath)
 @click.option("--at", "at", type=float, required=True, metavar="T", help="The time in seconds.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The PNG to write (default: media/<name>-<T>.png).")
+              help="The PNG to write, named .png (default: media/<name>-<T>.png).")
 @render_options
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="KLDEMO_CACHE_DIR",

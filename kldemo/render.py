@@ -11,6 +11,7 @@ how the work was split.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import math
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,10 @@ import numpy as np
 from kldemo import __version__
 from kldemo.errors import ConfigError, Diagnostic, RenderError, UsageError
 from kldemo.files import atomic_path, check_writable
+from kldemo.fit import fit_warnings
 from kldemo.progress import Progress
 from kldemo.timeline import Timeline
-from kldemo.video import FORMATS, VideoSettings
+from kldemo.video import FORMATS, GIF_MAX_FPS, VideoSettings
 
 if TYPE_CHECKING:
     from kldemo.config import LoadedConfig
@@ -54,7 +56,7 @@ class RenderOptions:
 
     output: Path | None = None
     fmt: str | None = None
-    quality: str = "h"
+    quality: str | None = None  # None: the format's own default (l for gif, else h)
     fps: float | None = None
     resolution: tuple[int, int] | None = None
     transparent: bool = False
@@ -75,11 +77,30 @@ class RenderOptions:
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.resolution or QUALITIES[self.quality][:2]
+        return self.resolution or QUALITIES[self.quality or "h"][:2]
 
     @property
     def frame_rate(self) -> float:
-        return float(self.fps or QUALITIES[self.quality][2])
+        return float(self.fps or QUALITIES[self.quality or "h"][2])
+
+    def for_format(self, fmt: str) -> RenderOptions:
+        """These options as an output of ``fmt`` takes them.
+
+        A GIF is a preview, heavy per pixel: without ``-q`` it is 480p15 (``-r`` and
+        ``--fps`` still apply), and a preset whose rate is above GIF's 50 frames per second
+        gives 50. GIF delays count hundredths of a second and browsers slow down delays
+        under two of them, so an ``--fps`` above 50 is refused rather than played slowly.
+        """
+        if fmt != "gif":
+            return self
+        if self.fps is not None and self.fps > GIF_MAX_FPS:
+            raise UsageError(f"--fps {self.fps:g}: a GIF plays at most {GIF_MAX_FPS} frames per "
+                             "second (its delays count 1/100 s, and browsers slow down shorter "
+                             f"ones); use --fps {GIF_MAX_FPS} or less, or mp4/webm for more")
+        settled = replace(self, quality=self.quality or "l")
+        if settled.fps is None and settled.frame_rate > GIF_MAX_FPS:
+            settled = replace(settled, fps=float(GIF_MAX_FPS))
+        return settled
 
     @property
     def workers(self) -> int:
@@ -97,6 +118,10 @@ class RenderOptions:
 
 
 def latex_available() -> bool:
+    """Whether labels can be typeset: latex and dvisvgm on PATH, unless ``KLDEMO_NO_LATEX=1``
+    asks kldemo to behave as on a machine without LaTeX (CI runs the tests both ways)."""
+    if os.environ.get("KLDEMO_NO_LATEX") == "1":
+        return False
     return shutil.which("latex") is not None and shutil.which("dvisvgm") is not None
 
 
@@ -167,7 +192,10 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     )
     return ScenePlan(
         frames=frames, x_range=x_range, y_range=y_range, bar_max=bar_max, theme=style.theme,
-        p_color=style.p_color, q_color=style.q_color, labels=labels, title=model.title,
+        # Colours the file leaves out are the theme's (ScenePlan fills them in).
+        p_color=style.p_color,
+        q_color=style.q_color,
+        labels=labels, title=model.title,
         captions=caption_texts, bars=bars, panels=panels, integrand_range=integrand_range,
         duration=timeline.duration, optima=tuple(optima),
     )
@@ -200,15 +228,49 @@ def cut_segments(timeline: Timeline, frame_count: int, fps: float) -> list[Segme
     return segments
 
 
+def look_sources() -> list[Path]:
+    """The source files that decide a frame's pixels and a segment's bytes, given the plan:
+    every module of the scene package, the encoder (video.py) and the frame drawer (this
+    module)."""
+    from kldemo import scenes, video
+
+    return [*sorted(Path(scenes.__file__).parent.glob("*.py")), Path(video.__file__),
+            Path(__file__)]
+
+
+def source_hash(paths: list[Path]) -> str:
+    """A SHA-256 over the names and bytes of ``paths``: any edit to them changes it."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for part in (path.name.encode(), path.read_bytes()):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+    return digest.hexdigest()
+
+
+@functools.cache
+def look_hash() -> str:
+    """The hash of the drawing code, computed once per process.
+
+    Segment keys include it (with kldemo's and manim's versions), so that a cache filled
+    by an older kldemo, or a CI cache restored after a change to the look, never splices
+    old-look segments into a new video, even when the version number was not bumped.
+    """
+    return source_hash(look_sources())
+
+
 def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
                  segments: list[Segment]) -> list[Segment]:
-    """Each segment with the key of everything that decides its pixels and bytes."""
+    """Each segment with the key of everything that decides its pixels and bytes: the
+    drawing code (:func:`look_hash`), the versions, the output settings, the plan's look
+    and each segment's frames."""
     import manim
 
     from kldemo.cache import segment_key
 
     look = repr((
-        __version__, manim.__version__, video, transparent, plan.x_range, plan.y_range,
+        __version__, manim.__version__, look_hash(), video, transparent, plan.x_range,
+        plan.y_range,
         plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
         plan.bars, plan.panels, plan.integrand_range, plan.optima,
         # The trace panel's time axis spans the video: only it makes the length matter.
@@ -456,28 +518,70 @@ class Outcome:
     segments: int = 0
     rendered: int = 0
     contact_sheet: Path | None = None
+    warnings: list[str] = field(default_factory=list)   # e.g. a fit that did not converge
+
+
+STILL_FORMATS = ("png",)
+VECTOR_SUFFIXES = (".svg", ".pdf")
+
+
+def _listed(formats: tuple[str, ...]) -> str:
+    return ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
+
+
+def names_folder(output: Path) -> bool:
+    """Whether ``-o`` names a folder: one that exists, or a name without a suffix."""
+    return output.is_dir() or not output.suffix
 
 
 def output_format(options: RenderOptions, target: Path | None) -> str:
-    if options.fmt:
-        fmt = options.fmt
-    elif target is not None and target.suffix.lstrip(".").lower() in FORMATS:
-        fmt = target.suffix.lstrip(".").lower()
-    else:
-        fmt = "mov" if options.transparent else "mp4"
+    """The format of a render: -o's suffix, which ``--format`` may repeat but not contradict;
+    else ``--format``; else mp4 (mov with ``--transparent``).
+
+    The name decides, so that a file is never written in a format its name does not say:
+    a suffix kldemo cannot write is refused, listing what it can.
+    """
+    suffix = None
+    if target is not None and not names_folder(target):
+        suffix = target.suffix.lower()
+        if suffix.lstrip(".") not in FORMATS:
+            raise UsageError(f"-o {target}: kldemo cannot write {suffix} files; render writes "
+                             f"{_listed(FORMATS)} (png: the last frame), named by its suffix")
+        suffix = suffix.lstrip(".")
+        if options.fmt and options.fmt != suffix:
+            raise UsageError(f"--format {options.fmt} and -o {target} disagree; name the output "
+                             f"FILE.{options.fmt}, or leave --format out")
+    fmt = suffix or options.fmt or ("mov" if options.transparent else "mp4")
     if options.transparent and fmt in ("mp4", "gif"):
         raise UsageError(f"--transparent needs mov, webm or png output, not {fmt}")
     return fmt
 
 
 def output_path(config: Path, options: RenderOptions, fmt: str, several: bool) -> Path:
-    """-o as a file (one config) or a folder (several); default media/<name>.<ext>."""
+    """-o as a file (one config) or a folder (several, or one that exists or has no
+    suffix); default media/<name>.<ext>."""
     name = f"{config.stem}.{fmt}"
     if options.output is None:
         return Path("media") / name
-    if several or options.output.is_dir():
+    if several or names_folder(options.output):
         return options.output / name
     return options.output
+
+
+def still_output(config: Path, at: float, output: Path | None) -> Path:
+    """Where ``still`` writes: -o, which must name a PNG; default media/<name>-<T>.png."""
+    if output is None:
+        return Path("media") / f"{config.stem}-{at:g}.png"
+    suffix = output.suffix.lower()
+    if suffix in VECTOR_SUFFIXES:
+        raise UsageError(f"-o {output}: vector stills ({', '.join(VECTOR_SUFFIXES)}) are not "
+                         f"supported yet; still writes {_listed(STILL_FORMATS)}: name it "
+                         f"{output.with_suffix('.png')}")
+    if suffix.lstrip(".") not in STILL_FORMATS:
+        what = f"{suffix} files" if suffix else "files without a suffix"
+        raise UsageError(f"-o {output}: kldemo cannot write {what}; still writes "
+                         f"{_listed(STILL_FORMATS)}: name it {output.with_suffix('.png')}")
+    return output
 
 
 def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fmt: str,
@@ -494,8 +598,7 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
     if fmt == "png":
         return _render_png(config, plan, options, target, began)
 
-    segment_format = "mp4" if fmt == "gif" else fmt
-    video = VideoSettings.for_format(segment_format, width, height, options.frame_rate,
+    video = VideoSettings.for_format(fmt, width, height, options.frame_rate,
                                      options.transparent)
     timeline = Timeline.from_config(config.model)
     segments = segment_keys(plan, video, options.transparent,
@@ -578,14 +681,16 @@ def render_still_plan(plan: ScenePlan, index: int, target: Path, options: Render
 def render_still(config: LoadedConfig, at: float, output: Path | None,
                  options: RenderOptions) -> Path:
     """The frame the video shows at time ``at``, as a PNG."""
+    target = still_output(config.path, at, output)
     timeline = Timeline.from_config(config.model)
+    for warning in fit_warnings(timeline):
+        print(f"{config.path}: warning: {warning}", file=sys.stderr)
     fps = options.frame_rate
     frames = len(timeline.frame_times(fps))
     if not (math.isfinite(at) and 0 <= at <= timeline.duration):
         raise UsageError(f"--at {at:g}: the video runs from 0 to {timeline.duration:g} s")
     index = min(frames - 1, math.floor(at * fps + 1e-9))
     labels = resolve_labels(config, options)
-    target = output or Path("media") / f"{config.path.stem}-{at:g}.png"
     check_writable(target)
     plan = build_plan(config, fps, labels)
     return render_still_plan(plan, index, target, options)
@@ -609,13 +714,14 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
     of a CI matrix names its outputs alike and refuses the same collisions.
     """
     several = len(configs) > 1
-    if several and options.output is not None and options.output.suffix.lstrip(".") in FORMATS \
-            and not options.output.is_dir():
-        raise UsageError(f"-o {options.output}: with several configs, -o names a folder")
+    if several and options.output is not None and not names_folder(options.output):
+        raise UsageError(f"-o {options.output}: with several configs, -o names a folder "
+                         "(one that exists, or a name without a suffix)")
     outputs: dict[Path, tuple[Path, str]] = {}
     writers: dict[Path, Path] = {}  # every file a config writes -> that config
     for config in sorted(dict.fromkeys(configs), key=lambda p: p.as_posix()):
         fmt = output_format(options, None if several else options.output)
+        options.for_format(fmt)  # an impossible frame rate is refused before anything renders
         target = output_path(config, options, fmt, several)
         written = [target, contact_sheet_path(target)] if options.contact_sheet else [target]
         for path in written:
@@ -643,10 +749,15 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     from kldemo.config import load_config
 
     began = time.perf_counter()
+    options = options.for_format(fmt)
     try:
         loaded = load_config(config)
         check_writable(target)  # before the work, not after it
+        warnings = fit_warnings(Timeline.from_config(loaded.model))
+        for warning in warnings:
+            progress.error(f"{config}: warning: {warning}")
         outcome = render_config(loaded, options, target, fmt, progress)
+        outcome.warnings = warnings
         if options.contact_sheet:
             from kldemo.contact import write_contact_sheet
 

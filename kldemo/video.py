@@ -1,7 +1,9 @@
 """Encoding frames to video segments and joining segments, with PyAV.
 
 Segments are encoded with identical settings so that the final video is a stream copy
-of them, never re-encoded (GIF excepted: it is palettised from the joined stream).
+of them, never re-encoded. GIF is the exception: its segments are lossless RGB, and the
+joined stream is read twice, once to build a palette from the video's own colours and once
+to map every frame onto it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from pathlib import Path
 import av
 import numpy as np
 
-FORMATS = ("mp4", "mov", "webm", "gif", "png")
+FORMATS = ("mp4", "mov", "webm", "gif", "png")  # what ``render`` writes; png: the last frame
+VIDEO_FORMATS = FORMATS[:4]
+GIF_MAX_FPS = 50  # GIF delays count 1/100 s, and browsers slow down delays under 2/100 s
+# The palette is built from at most this many frames spread over the video, so that its
+# cost is bounded however long the video is (colours recur from frame to frame).
+PALETTE_FRAMES = 240
+# No dither: the pictures are flat colours and their anti-aliased edges, which a palette of
+# the video's own 255 colours holds closely; dithering would only add noise (and bytes).
+# Only the rectangle that changed since the previous frame is mapped again, so still parts
+# of the picture stay identical and cost nothing.
+PALETTE_USE = "dither=none:diff_mode=rectangle"
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class VideoSettings:
     def for_format(cls, fmt: str, width: int, height: int, fps: float,
                    transparent: bool) -> VideoSettings:
         rate = Fraction(fps).limit_denominator(1001)
+        if fmt == "gif":  # lossless RGB (QuickTime Animation): the palette sees true colours
+            return cls(width, height, rate, "mov", "qtrle", "rgb24")
         if fmt == "webm":
             return cls(width, height, rate, "webm", "libvpx-vp9",
                        "yuva420p" if transparent else "yuv420p",
@@ -98,11 +112,16 @@ class SegmentEncoder:
 def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings) -> None:
     """Concatenate segment files into ``target`` by stream copy (GIF: palettised).
 
-    Every segment starts its clock at frame 0, so shifting its presentation times by the
-    frames before it gives one continuous, exact timeline. Decoding times are renumbered:
-    the i-th packet of a segment in decoding order decodes at frame ``i - delay``, where
-    ``delay`` is the largest reordering delay (B-frames) of any segment; that never comes
-    after the packet's presentation, and it only ever increases across segment joins.
+    Every segment starts its clock at frame 0. Times are recomputed from frame numbers, never
+    by adding tick offsets: a container whose time base is not a multiple of the frame rate
+    (WebM counts milliseconds, 66.67 of them per frame at 15 fps) rounds each segment's times
+    on its own, and an offset rounded again can put a packet's decoding after its
+    presentation, which the muxer refuses. So each packet's presentation is read back as a
+    frame number of its segment, shifted by the frames before it, and rounded once. Decoding
+    times are renumbered: the i-th packet of a segment in decoding order decodes at frame
+    ``i - delay``, where ``delay`` is the largest reordering delay (B-frames) of any segment;
+    that never comes after the packet's presentation, and it only ever increases across
+    segment joins.
     """
     if fmt == "gif":
         _joined_gif(segments, target, settings)
@@ -122,14 +141,15 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
                 if stream.time_base != copy.time_base:
                     raise ValueError(f"{segment}: time base {stream.time_base} differs from "
                                      f"{copy.time_base}")
-                ticks = 1 / (settings.fps * stream.time_base)  # per frame
-                offset = round(before * ticks)
+                per_frame = 1 / (settings.fps * stream.time_base)  # ticks, maybe fractional
                 frames = 0
                 for packet in source.demux(stream):
                     if packet.dts is None:  # the demuxer's flush packet
                         continue
-                    packet.pts += offset
-                    packet.dts = round((before + frames - delay) * ticks)
+                    shown = before + round(packet.pts / per_frame)  # a frame number
+                    packet.pts = round(shown * per_frame)
+                    packet.dts = round((before + frames - delay) * per_frame)
+                    packet.duration = round((shown + 1) * per_frame) - packet.pts
                     packet.stream = copy
                     output.mux(packet)
                     frames += 1
@@ -146,40 +166,98 @@ def _reorder_delay(segment: Path, fps: Fraction) -> int:
     return 0
 
 
-def _joined_gif(segments: list[Path], target: Path, settings: VideoSettings) -> None:
+def _concat(segments: list[Path]) -> av.container.InputContainer:
+    """The segments as one demuxed stream (FFmpeg's concat demuxer), without copying them."""
     manifest = "".join(f"file 'file:{Path(s).resolve().as_posix()}'\n" for s in segments)
-    with av.open(io.BytesIO(manifest.encode()), format="concat", options={"safe": "0"}) as source, \
-            av.open(str(target), mode="w", format="gif") as output:
-        _palettised_gif(source, source.streams.video[0], output, settings)
+    return av.open(io.BytesIO(manifest.encode()), format="concat", options={"safe": "0"})
 
 
-def _palettised_gif(source, stream, output, settings: VideoSettings) -> None:
+def _joined_gif(segments: list[Path], target: Path, settings: VideoSettings) -> None:
+    """Two passes over the lossless segments: a palette of the video's colours, then its use.
+
+    Frames are streamed through both passes, never held, so memory stays bounded however
+    long the video; the palette is built from at most :data:`PALETTE_FRAMES` frames.
+    """
+    if settings.fps > GIF_MAX_FPS:
+        raise ValueError(f"GIF frame rate {float(settings.fps):g} is above {GIF_MAX_FPS}")
+    total = 0
+    for segment in segments:
+        with av.open(str(segment)) as source:
+            total += source.streams.video[0].frames
+    palette = _palette(segments, max(1, -(-total // PALETTE_FRAMES)))
+    with _concat(segments) as source, av.open(str(target), mode="w", format="gif") as output:
+        _palettised_gif(source, source.streams.video[0], output, palette, settings)
+
+
+def _palette(segments: list[Path], every: int) -> av.VideoFrame:
+    """The 16x16 palette FFmpeg's palettegen builds from every ``every``-th frame."""
+    with _concat(segments) as source:
+        stream = source.streams.video[0]
+        graph = av.filter.Graph()
+        # palettegen keeps one entry transparent (its default), which the GIF encoder gives
+        # the pixels a frame leaves as they were: a still moment costs almost nothing.
+        graph.link_nodes(graph.add_buffer(template=stream),
+                         graph.add("palettegen", "max_colors=256:stats_mode=full"),
+                         graph.add("buffersink")).configure()
+        for index, frame in enumerate(source.decode(stream)):
+            if index % every == 0:
+                graph.push(frame)
+        graph.push(None)
+        return graph.pull()
+
+
+def _palettised_gif(source: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                    output: av.container.OutputContainer, palette: av.VideoFrame,
+                    settings: VideoSettings) -> None:
+    """Each frame mapped onto ``palette`` and encoded, with delays that add up exactly.
+
+    GIF delays count hundredths of a second: frame k is shown at round(100 k / fps), so
+    the delays (differences of those) add up to the video's length to the hundredth,
+    whatever the frame rate, and the last frame lasts until round(100 n / fps).
+    """
     gif = output.add_stream("gif", rate=settings.fps)
     gif.width, gif.height = settings.width, settings.height
-    gif.pix_fmt = "rgb8"
+    gif.pix_fmt = "pal8"
+    gif.codec_context.time_base = gif.time_base = Fraction(1, 100)
     graph = av.filter.Graph()
-    buffer = graph.add_buffer(template=stream)
-    split = graph.add("split")
-    palette = graph.add("palettegen", "stats_mode=diff")
-    use = graph.add("paletteuse", "dither=bayer:bayer_scale=5:diff_mode=rectangle")
-    sink = graph.add("buffersink")
-    buffer.link_to(split)
-    split.link_to(palette, 0, 0)
-    split.link_to(use, 1, 0)
-    palette.link_to(use, 0, 1)
-    use.link_to(sink)
+    frames = graph.add_buffer(template=stream)
+    colours = graph.add_buffer(width=palette.width, height=palette.height,
+                               format=palette.format.name, time_base=Fraction(1, 100))
+    use = graph.add("paletteuse", PALETTE_USE)
+    frames.link_to(use, 0, 0)
+    colours.link_to(use, 0, 1)
+    use.link_to(graph.add("buffersink"))
     graph.configure()
-    for frame in source.decode(stream):
-        graph.push(frame)
-    graph.push(None)
+    palette.pts = 0
+    colours.push(palette)
+    colours.push(None)
+
+    def shown(k: int) -> int:
+        return round(k * 100 / settings.fps)
+
     written = 0
-    while True:
-        try:
-            frame = graph.pull()
-        except (av.error.EOFError, av.error.BlockingIOError):
-            break
-        frame.pts = written
-        frame.time_base = Fraction(1, 1) / settings.fps
-        written += 1
-        output.mux(gif.encode(frame))
-    output.mux(gif.encode())
+
+    def encode(frame: av.VideoFrame | None) -> None:
+        nonlocal written
+        if frame is not None:
+            frame.pts, frame.time_base = shown(written), Fraction(1, 100)
+            written += 1
+        for packet in gif.encode(frame):
+            k = round(packet.pts * settings.fps / 100)
+            packet.duration = shown(k + 1) - shown(k)
+            output.mux(packet)
+
+    def drain() -> None:
+        while True:
+            try:
+                frame = graph.pull()
+            except (av.error.EOFError, av.error.BlockingIOError):
+                return
+            encode(frame)
+
+    for frame in source.decode(stream):
+        frames.push(frame)
+        drain()
+    frames.push(None)
+    drain()
+    encode(None)
