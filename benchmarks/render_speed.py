@@ -3,14 +3,14 @@
 
     python benchmarks/render_speed.py                 # -ql, 3 repeats
     python benchmarks/render_speed.py -q h -n 1       # 1080p60
-    python benchmarks/render_speed.py --seed PATH     # also time a manim scene file (AsymKL)
+    python benchmarks/render_speed.py --scene PATH    # also time a manim scene file (AsymKL)
 
 Prints, each as a median over the repeats:
 - a cold render with the default --jobs, with --jobs 1 and with --jobs 2, and their ratio;
 - a re-render after one of the eight keyframes changed, against a cold render;
 - the peak memory of a render (the largest resident set of kldemo or any worker);
 - the share of a render spent computing every frame's numbers (states and divergences);
-- with --seed, the scene's own time and the ratio kldemo/seed.
+- with --scene, that scene's own time and the ratio kldemo/scene.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-q", "--quality", default="l", choices="lmhpk")
     parser.add_argument("-n", "--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=Path, help="a manim scene file with the AsymKL scene")
+    parser.add_argument("--scene", type=Path, help="a manim scene file with the AsymKL scene")
     args = parser.parse_args()
     kldemo = shutil.which("kldemo") or sys.exit("kldemo is not on PATH")
 
@@ -76,16 +76,16 @@ def main() -> None:
         base = [kldemo, "render", str(config), "-q", args.quality, "--progress", "none",
                 "-o", str(tmp / "out.mp4")]
         cold: dict[str, list[float]] = {"default": [], "1": [], "2": []}
-        seed: list[float] = []
+        scene: list[float] = []
         incremental: list[float] = []
         for i in range(args.repeats):
             cold["default"].append(run([*base, "--no-cache"]))
             cold["1"].append(run([*base, "--no-cache", "-j", "1"]))
             cold["2"].append(run([*base, "--no-cache", "-j", "2"]))
-            if args.seed:
-                seed.append(run(["manim", "render", f"-q{args.quality}", "--disable_caching",
+            if args.scene:
+                scene.append(run(["manim", "render", f"-q{args.quality}", "--disable_caching",
                                  "--progress_bar", "none", "-v", "WARNING", "--media_dir",
-                                 str(tmp / "seed-media"), str(args.seed), "AsymKL"]))
+                                 str(tmp / "scene-media"), str(args.scene), "AsymKL"]))
             cache = ["--cache-dir", str(tmp / f"cache{i}")]
             config.write_text(CONFIG.read_text())
             first = run([*base, *cache])
@@ -105,10 +105,10 @@ def main() -> None:
     print(f"peak memory (largest process)    {memory:.0f} MiB")
     print(f"every frame's numbers            {numbers:.3f} s = "
           f"{100 * numbers / median(cold['default']):.2f}% of a cold render")
-    if seed:
-        pairs = [o / s for o, s in zip(cold["default"], seed, strict=True)]
-        print(f"seed scene              median {median(seed):6.2f} s")
-        print(f"ratio kldemo / seed (median of pairs)   {median(pairs):.3f}")
+    if scene:
+        pairs = [o / s for o, s in zip(cold["default"], scene, strict=True)]
+        print(f"manim scene             median {median(scene):6.2f} s")
+        print(f"ratio kldemo / scene (median of pairs)   {median(pairs):.3f}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ how the work was split.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import itertools
 import math
@@ -133,6 +132,9 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
     if wanted == "tex" and not latex_available():
         message = ("labels: tex needs LaTeX (latex and dvisvgm on PATH); install it, or use "
                    "labels: text (or auto)")
+        if os.environ.get("KLDEMO_NO_LATEX") == "1":
+            message = ("labels: tex needs LaTeX, and KLDEMO_NO_LATEX=1 asks kldemo to act as if "
+                       "it were absent; unset it, or use labels: text (or auto)")
         if options.labels:
             raise UsageError(f"--labels tex: {message}")
         raise ConfigError([config.document.diagnostic(("style", "labels"), message)])
@@ -228,48 +230,32 @@ def cut_segments(timeline: Timeline, frame_count: int, fps: float) -> list[Segme
     return segments
 
 
-def look_sources() -> list[Path]:
-    """The source files that decide a frame's pixels and a segment's bytes, given the plan:
-    every module of the scene package, the encoder (video.py) and the frame drawer (this
-    module)."""
-    from kldemo import scenes, video
-
-    return [*sorted(Path(scenes.__file__).parent.glob("*.py")), Path(video.__file__),
-            Path(__file__)]
-
-
-def source_hash(paths: list[Path]) -> str:
-    """A SHA-256 over the names and bytes of ``paths``: any edit to them changes it."""
-    digest = hashlib.sha256()
-    for path in paths:
-        for part in (path.name.encode(), path.read_bytes()):
-            digest.update(len(part).to_bytes(8, "little"))
-            digest.update(part)
-    return digest.hexdigest()
-
-
-@functools.cache
-def look_hash() -> str:
-    """The hash of the drawing code, computed once per process.
+def look_version() -> str:
+    """The versions of the drawing and the encoding: what a segment's pixels and bytes
+    depend on besides the plan and the settings.
 
     Segment keys include it (with kldemo's and manim's versions), so that a cache filled
     by an older kldemo, or a CI cache restored after a change to the look, never splices
-    old-look segments into a new video, even when the version number was not bumped.
+    old-look segments into a new video. Refactoring that keeps every pixel keeps the
+    cache; the control frames' test refuses a changed picture without a bumped version.
     """
-    return source_hash(look_sources())
+    from kldemo import video
+    from kldemo.scenes import LOOK_VERSION
+
+    return f"look {LOOK_VERSION}, encoding {video.ENCODING_VERSION}"
 
 
 def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
                  segments: list[Segment]) -> list[Segment]:
     """Each segment with the key of everything that decides its pixels and bytes: the
-    drawing code (:func:`look_hash`), the versions, the output settings, the plan's look
-    and each segment's frames."""
+    drawing and encoding versions (:func:`look_version`), kldemo's and manim's, the output
+    settings, the plan's look and each segment's frames."""
     import manim
 
     from kldemo.cache import segment_key
 
     look = repr((
-        __version__, manim.__version__, look_hash(), video, transparent, plan.x_range,
+        __version__, manim.__version__, look_version(), video, transparent, plan.x_range,
         plan.y_range,
         plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
         plan.bars, plan.panels, plan.integrand_range, plan.optima,
