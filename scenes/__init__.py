@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .plan import FrameStates, Optimum, ScenePlan
+
 #: The version of the picture: bump it with every change to how any frame looks, so that
 #: segments cached by an earlier look are never spliced into a new video. The control
 #: frames' test (tests/test_control_frames.py) refuses a changed picture without a bump.
 LOOK_VERSION = 2
-
-from .plan import FrameStates, Optimum, ScenePlan
 
 _LAZY = {
     "KLScene": "kl_scene",

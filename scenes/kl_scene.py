@@ -34,6 +34,7 @@ from manim import (
     config,
 )
 
+from .labels import place_names
 from .mobjects import (
     DensityAxes,
     DensityCurve,
@@ -58,7 +59,6 @@ from .mobjects import (
     sample_integrands,
     tick_values,
 )
-from .labels import place_names
 from .plan import BAR_BOUNDS, ScenePlan
 from .theme import DARK, LIGHT, THEMES, Theme
 

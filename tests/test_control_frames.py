@@ -23,9 +23,8 @@ import os
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from kldemo.scenes import LOOK_VERSION
+from PIL import Image
 
 from .conftest import CONFIGS, REPO
 from .test_render import kldemo
