@@ -1,4 +1,4 @@
-"""Speed and accuracy of kldemo.core on one core.
+"""Speed and accuracy of kldemo.core.divergences on one core.
 
 Times forward and reverse KL (both directions, in total) for a timeline of
 animation-like states: a 2-component p against a 1-component q, then the
@@ -27,7 +27,7 @@ import mpmath as mp  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kldemo.core import (  # noqa: E402
+from kldemo.core.divergences import (  # noqa: E402
     forward_kl,
     hellinger_distance,
     js_divergence,

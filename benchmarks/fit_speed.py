@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from kldemo.core import kl_divergence
-from kldemo.fit import _cached_path, fit_path
+from kldemo.core.divergences import kl_divergence
+from kldemo.core.fit import _cached_path, fit_path
 from kldemo.timeline import Mixture
 
 

@@ -48,8 +48,8 @@ def peak_memory_mib(cmd: list[str]) -> float:
 
 def numbers_seconds(quality: str) -> float:
     """Time to compute every frame's state and divergences, as a render does."""
-    from kldemo.config import load_config
-    from kldemo.render import QUALITIES, build_plan
+    from kldemo.config.spec import load_config
+    from kldemo.rendering.render import QUALITIES, build_plan
 
     config = load_config(CONFIG)
     times = []

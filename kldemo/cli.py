@@ -56,7 +56,7 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def validate(configs: Sequence[Path], quiet: bool) -> None:
     """Check keyframe files; print every error of each, as FILE:LINE:COL: error: ..."""
-    from kldemo.config import load_config
+    from kldemo.config.spec import load_config
 
     bad = 0
     for path in configs:
@@ -81,9 +81,9 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
               show_default=True)
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
     """The divergences without rendering: by default at t = 0 and the end of each transition."""
-    from kldemo.config import load_config
-    from kldemo.fit import fit_warnings
-    from kldemo.table import kl_rows, write_rows
+    from kldemo.config.spec import load_config
+    from kldemo.core.fit import fit_warnings
+    from kldemo.plan.table import kl_rows, write_rows
     from kldemo.timeline import Timeline
 
     loaded = load_config(config)
@@ -98,8 +98,8 @@ def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> No
               help="Write the schema to a file instead of printing it.")
 def schema(output: Path | None) -> None:
     """The JSON Schema of the keyframe format (for yaml-language-server in editors)."""
-    from kldemo.files import write_text_atomic
-    from kldemo.schema import schema_text
+    from kldemo.storage.files import write_text_atomic
+    from kldemo.config.schema import schema_text
 
     if output is None:
         click.echo(schema_text(), nl=False)
@@ -114,8 +114,8 @@ def schema(output: Path | None) -> None:
 @cli.command()
 def examples() -> None:
     """List the bundled example configs."""
-    from kldemo.examples import examples as found
-    from kldemo.examples import summary
+    from kldemo.config.examples import examples as found
+    from kldemo.config.examples import summary
 
     for name, path in found().items():
         click.echo(f"{name:<22} {summary(path)}")
@@ -129,10 +129,10 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
     """Write a commented example config to PATH (default: ./<example>.yaml)."""
     import difflib
 
-    from kldemo.examples import DEFAULT_EXAMPLE
-    from kldemo.examples import examples as found
-    from kldemo.files import write_text_atomic
-    from kldemo.schema import SCHEMA_NAME, schema_text
+    from kldemo.config.examples import DEFAULT_EXAMPLE
+    from kldemo.config.examples import examples as found
+    from kldemo.storage.files import write_text_atomic
+    from kldemo.config.schema import SCHEMA_NAME, schema_text
 
     bundled = found()
     name = example or DEFAULT_EXAMPLE
@@ -160,7 +160,7 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
 @cli.command()
 def easings() -> None:
     """List the easing (rate function) names a keyframe can use."""
-    from kldemo.easing import EASINGS, describe
+    from kldemo.core.easing import EASINGS, describe
 
     for name in EASINGS:
         click.echo(f"{name:<28}{describe(name)}".rstrip())
@@ -234,7 +234,7 @@ def render(configs: Sequence[Path], **options: Any) -> None:
     With several configs, each is rendered even when another is bad; the exit status is 2
     if any was invalid, else 1 if any render failed, else 0.
     """
-    from kldemo.render import RenderOptions, render_many
+    from kldemo.rendering.render import RenderOptions, render_many
 
     sys.exit(render_many(list(configs), RenderOptions.from_cli(options)))
 
@@ -258,7 +258,7 @@ def watch(config: Path, **options: Any) -> None:
     Only the segments a change touched are rendered again (the segment cache). A save
     that does not validate prints its errors and keeps the last good video.
     """
-    from kldemo.render import RenderOptions
+    from kldemo.rendering.render import RenderOptions
     from kldemo.watch import watch as watch_config
 
     watch_config(config, RenderOptions.from_cli(options))
@@ -275,8 +275,8 @@ def watch(config: Path, **options: Any) -> None:
               help="Cache folder, where typeset labels are kept [env KLDEMO_CACHE_DIR].")
 def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
     """Render the one frame the video shows at time T, as PNG."""
-    from kldemo.config import load_config
-    from kldemo.render import RenderOptions, render_still
+    from kldemo.config.spec import load_config
+    from kldemo.rendering.render import RenderOptions, render_still
 
     loaded = load_config(config)
     path = render_still(loaded, at, output, RenderOptions.from_cli(options))
@@ -310,7 +310,7 @@ def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @_cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is, how many segments it holds and how large it is."""
-    from kldemo.cache import SegmentCache, default_cache_dir
+    from kldemo.storage.cache import SegmentCache, default_cache_dir
 
     info = SegmentCache(cache_dir or default_cache_dir()).info()
     click.echo(f"folder   {info.folder}")
@@ -322,7 +322,7 @@ def cache_info(cache_dir: Path | None) -> None:
 @_cache_dir_option
 def cache_clear(cache_dir: Path | None) -> None:
     """Remove every cached segment."""
-    from kldemo.cache import SegmentCache, default_cache_dir
+    from kldemo.storage.cache import SegmentCache, default_cache_dir
 
     removed = SegmentCache(cache_dir or default_cache_dir()).clear()
     click.echo(f"removed {removed} segment(s)")

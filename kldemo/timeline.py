@@ -8,9 +8,9 @@ ends at 1). Nothing depends on the order in which times are asked for, so any fr
 be rendered alone.
 
 A fit keyframe (``fit: forward`` or ``fit: reverse``) moves q instead along the descent
-path that :func:`kldemo.fit.fit_path` computes once, in :meth:`Timeline.from_config`: at
+path that :func:`kldemo.core.fit.fit_path` computes once, in :meth:`Timeline.from_config`: at
 ``e = easing(elapsed / duration)`` q is the point a fraction e of the path's arc length
-along it (:class:`kldemo.fit.FitPath`), so the pace is even under ``linear``. Later
+along it (:class:`kldemo.core.fit.FitPath`), so the pace is even under ``linear``. Later
 keyframes start from where the fit ends.
 """
 
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kldemo.easing import ease, easing_range
+from kldemo.core.easing import ease, easing_range
 
 if TYPE_CHECKING:
-    from kldemo.config import Config
-    from kldemo.fit import FitPath
+    from kldemo.config.spec import Config
+    from kldemo.core.fit import FitPath
 
 PARAMS = ("weights", "means", "stds")
 
@@ -138,7 +138,7 @@ class Timeline:
             target_q = q.changed(frame.q.given()) if frame.q else q
             path = None
             if frame.fit is not None:
-                from kldemo.fit import PARAMETERS, fit_path
+                from kldemo.core.fit import PARAMETERS, fit_path
 
                 path = fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
                 target_q = path.end
@@ -223,7 +223,7 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     A keyframe keeps the number of components; an easing that overshoots must not move a
     std or weight out of its domain on the way; the video lasts at most an hour.
     """
-    from kldemo.config import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD
+    from kldemo.config.spec import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD
 
     problems: list[tuple[tuple[str | int, ...], str]] = []
     counts = {"p": config.p.components(), "q": config.q.components()}
@@ -290,7 +290,7 @@ def _check_fit(config: Config, i: int, step: Step, low: float, high: float,
                ) -> list[tuple[tuple[str | int, ...], str]]:
     """A fit's easing must stay within [0, 1] (its path has nothing beyond either end),
     and every state on its path within the range the numeric core is verified in."""
-    from kldemo.config import MAX_ABS_MEAN, MAX_STD, MIN_STD
+    from kldemo.config.spec import MAX_ABS_MEAN, MAX_STD, MIN_STD
 
     assert step.fit is not None
     problems: list[tuple[tuple[str | int, ...], str]] = []

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from kldemo.errors import UsageError
-from kldemo.progress import Progress
-from kldemo.render import Outcome, RenderOptions, output_format, output_path, render_one
+from kldemo.rendering.progress import Progress
+from kldemo.rendering.render import Outcome, RenderOptions, output_format, output_path, render_one
 
 STEP_MS = 150  # a save is over when the file has been quiet this long
 DEBOUNCE_MS = 1600  # changes are taken together for at most this long

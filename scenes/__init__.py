@@ -1,14 +1,14 @@
 """The manim side of kldemo: the scene and its reusable mobjects.
 
-``scenes.plan`` is free of manim; everything else is imported lazily, so that importing
-the plan does not import manim.
+What it draws comes from a :class:`kldemo.plan.ScenePlan`, which is free of manim; the
+scene's modules are imported lazily, so that importing this package does not import manim.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .plan import FrameStates, Optimum, ScenePlan
+from kldemo.plan.frames import FrameStates, Optimum, ScenePlan
 
 #: The version of the picture: bump it with every change to how any frame looks, so that
 #: segments cached by an earlier look are never spliced into a new video. The control
@@ -17,9 +17,6 @@ LOOK_VERSION = 2
 
 _LAZY = {
     "KLScene": "kl_scene",
-    "Theme": "theme",
-    "DARK": "theme",
-    "LIGHT": "theme",
     "DensityAxes": "mobjects",
     "DensityCurve": "mobjects",
     "DivergenceBar": "mobjects",

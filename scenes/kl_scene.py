@@ -59,8 +59,8 @@ from .mobjects import (
     sample_integrands,
     tick_values,
 )
-from .plan import BAR_BOUNDS, ScenePlan
-from .theme import DARK, LIGHT, THEMES, Theme
+from kldemo.plan.frames import BAR_BOUNDS, ScenePlan
+from kldemo.plan.theme import DARK, LIGHT, THEMES, Theme
 
 __all__ = ["DARK", "LIGHT", "KLCamera", "KLScene", "Theme"]
 

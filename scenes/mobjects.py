@@ -44,7 +44,7 @@ from manim import (
     config,
 )
 
-from kldemo.core import density
+from kldemo.core.divergences import density
 
 LabelMode = Literal["tex", "text"]
 
@@ -227,7 +227,7 @@ def sample_integrands(
     xs, forward, reverse
         Arrays of shape ``(..., N)``: sorted positions, ``p log(p/q)`` and ``q log(q/p)``.
     """
-    from kldemo.core import log_density
+    from kldemo.core.divergences import log_density
 
     xs_p, _ = sample_density(*p, x_range, n=n // 2)
     xs_q, _ = sample_density(*q, x_range, n=n - n // 2)

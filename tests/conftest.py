@@ -14,7 +14,7 @@ CONFIGS = REPO / "configs"
 def latex_missing() -> str | None:
     """Why LaTeX-marked tests cannot run here, or None where they can.
 
-    The same rule as kldemo's own (``kldemo.render.latex_available``), so that
+    The same rule as kldemo's own (``kldemo.rendering.render.latex_available``), so that
     ``KLDEMO_NO_LATEX=1`` gives the tests the machine kldemo then pretends to be.
     """
     if os.environ.get("KLDEMO_NO_LATEX") == "1":

@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from kldemo.render import shard
+from kldemo.rendering.render import shard
 
 pytestmark = pytest.mark.render
 

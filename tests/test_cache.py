@@ -12,9 +12,9 @@ import av
 import numpy as np
 import pytest
 
-from kldemo.cache import SegmentCache
-from kldemo.config import load_config
-from kldemo.render import cut_segments
+from kldemo.storage.cache import SegmentCache
+from kldemo.config.spec import load_config
+from kldemo.rendering.render import cut_segments
 from kldemo.timeline import Timeline
 
 from .conftest import REPO

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from kldemo.cli import cli
-from kldemo.examples import examples
-from kldemo.schema import SCHEMA_FILE, schema_text
+from kldemo.config.examples import examples
+from kldemo.config.schema import SCHEMA_FILE, schema_text
 
 from .conftest import CONFIGS, REPO
 
@@ -175,7 +175,7 @@ def test_every_example_config_is_valid_and_has_the_modeline(path):
 def test_the_kl_table_prints_rounding_noise_next_to_the_scale_as_zero():
     import numpy as np
 
-    from kldemo.table import _describe
+    from kldemo.plan.table import _describe
     from kldemo.timeline import Mixture
 
     noisy = Mixture(np.array([[1.0]]), np.array([[-7.693e-27]]), np.array([[1.414]]))

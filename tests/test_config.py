@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kldemo.config import load_config
+from kldemo.config.spec import load_config
 from kldemo.errors import ConfigError
 
 VALID = """
@@ -380,7 +380,7 @@ def test_weights_within_1e6_of_one_are_accepted_and_a_larger_miss_is_not(write_c
 
 
 def test_every_key_of_the_schema_has_a_description_and_an_example():
-    from kldemo.schema import json_schema
+    from kldemo.config.schema import json_schema
 
     schema = json_schema()
     bare = [f"{name}.{key}" for name, model in [("Config", schema), *schema["$defs"].items()]

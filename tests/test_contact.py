@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kldemo.contact import COLUMNS, LABEL_HEIGHT, MARGIN
+from kldemo.rendering.contact import COLUMNS, LABEL_HEIGHT, MARGIN
 
 pytestmark = pytest.mark.render
 

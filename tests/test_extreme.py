@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from kldemo.config import load_config
-from kldemo.render import FrameDrawer, build_plan
-from kldemo.video import VideoSettings
+from kldemo.config.spec import load_config
+from kldemo.rendering.render import FrameDrawer, build_plan
+from kldemo.rendering.video import VideoSettings
 
 pytestmark = pytest.mark.render
 

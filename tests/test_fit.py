@@ -1,4 +1,4 @@
-"""Fits and optima (kldemo.fit) against an independent optimiser, and fit keyframes.
+"""Fits and optima (kldemo.core.fit) against an independent optimiser, and fit keyframes.
 
 The reference divergence is ``scipy.integrate.quad`` of a pure-Python integrand over
 intervals split at every component's mean ± 2 and 4 stds (none of kldemo's quadrature);
@@ -17,10 +17,10 @@ import pytest
 from scipy import integrate, optimize
 from scipy.special import softmax
 
-from kldemo.config import load_config
-from kldemo.core import kl_divergence
-from kldemo.fit import _cached_optima, _cached_path, fit_path, optima
-from kldemo.table import kl_rows
+from kldemo.config.spec import load_config
+from kldemo.core.divergences import kl_divergence
+from kldemo.core.fit import _cached_optima, _cached_path, fit_path, optima
+from kldemo.plan.table import kl_rows
 from kldemo.timeline import Mixture, Timeline
 
 from .test_cli import kldemo
@@ -362,9 +362,9 @@ keyframes:
 @pytest.fixture
 def capped_fits(monkeypatch):
     """Fits capped at one Newton step, so that one stops short; the cache forgets them."""
-    import kldemo.fit
+    import kldemo.core.fit
 
-    monkeypatch.setattr(kldemo.fit, "MAX_NEWTON_STEPS", 1)
+    monkeypatch.setattr(kldemo.core.fit, "MAX_NEWTON_STEPS", 1)
     _cached_path.cache_clear()
     yield
     _cached_path.cache_clear()

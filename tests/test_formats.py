@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kldemo.render import RenderOptions
-from kldemo.video import SegmentEncoder, VideoSettings, join_segments
+from kldemo.rendering.render import RenderOptions
+from kldemo.rendering.video import SegmentEncoder, VideoSettings, join_segments
 
 from .conftest import REPO
 

@@ -2,7 +2,7 @@
 
 Random YAML documents (from nested data, shaped like configs or not), random text and
 bytes, and mutations of the example configs are each checked the way `kldemo validate`
-checks a file (:func:`kldemo.config.load_config`). Every outcome must be a valid config or
+checks a file (:func:`kldemo.config.spec.load_config`). Every outcome must be a valid config or
 a ConfigError whose every line reads `FILE:LINE:COL: error: ...` (or `FILE: error: ...`
 where there is no line); any other exception, or a call over the deadline, fails.
 Deterministic: hypothesis runs derandomized, so CI sees the same examples each time.
@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kldemo.config import MAX_SECONDS, load_config
+from kldemo.config.spec import MAX_SECONDS, load_config
 from kldemo.errors import ConfigError
 from kldemo.timeline import Timeline
 

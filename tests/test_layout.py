@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from kldemo.scenes.kl_scene import KLScene
 from kldemo.scenes.mobjects import sample_integrands
-from kldemo.scenes.plan import BAR_BOUNDS
+from kldemo.plan.frames import BAR_BOUNDS
 from manim import tempconfig
 
-from kldemo.config import load_config
-from kldemo.render import build_plan
+from kldemo.config.spec import load_config
+from kldemo.rendering.render import build_plan
 
 from .test_render import decode, kldemo
 
@@ -207,7 +207,7 @@ def test_integrand_areas_are_the_kls():
     p = (np.array([[0.5, 0.5]]), np.array([[-2.0, 3.0]]), np.array([[0.6, 1.0]]))
     q = (np.array([[1.0]]), np.array([[0.5]]), np.array([[1.3]]))
     xs, forward, reverse = sample_integrands(p, q, (-12.0, 14.0), n=4000)
-    from kldemo.core import forward_kl, reverse_kl
+    from kldemo.core.divergences import forward_kl, reverse_kl
 
     assert np.trapezoid(forward[0], xs[0]) == pytest.approx(forward_kl(p, q)[0], rel=1e-4)
     assert np.trapezoid(reverse[0], xs[0]) == pytest.approx(reverse_kl(p, q)[0], rel=1e-4)

@@ -9,8 +9,8 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from kldemo.scenes.plan import FrameStates, ScenePlan
-from kldemo.scenes.theme import (
+from kldemo.plan.frames import FrameStates, ScenePlan
+from kldemo.plan.theme import (
     GRAPHIC_CONTRAST,
     TEXT_CONTRAST,
     THEMES,
@@ -21,11 +21,11 @@ from kldemo.scenes.theme import (
 from scipy import integrate, stats
 
 from kldemo.cli import cli
-from kldemo.config import load_config
-from kldemo.easing import EASINGS, ease
-from kldemo.render import build_plan
+from kldemo.config.spec import load_config
+from kldemo.core.easing import EASINGS, ease
+from kldemo.rendering.render import build_plan
 from kldemo.timeline import Mixture, Timeline
-from kldemo.view import fit_x_range, mass_interval, sample_times
+from kldemo.plan.view import fit_x_range, mass_interval, sample_times
 
 from .conftest import CONFIGS
 

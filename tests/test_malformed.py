@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kldemo.cli import main
-from kldemo.yamlfile import MAX_BYTES
+from kldemo.config.yamlfile import MAX_BYTES
 
 CORPUS = Path(__file__).parent / "corpus"
 TIME_LIMIT = 2.0  # seconds: a guard against hangs, not a benchmark

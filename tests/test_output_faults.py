@@ -87,7 +87,7 @@ def test_render_into_an_unwritable_folder_fails_before_rendering(work, monkeypat
     locked.mkdir()
     _refuse_to_create_in(locked, monkeypatch)
     # Rendering first would show up as another message: the check comes before the work.
-    monkeypatch.setattr("kldemo.render.build_plan", lambda *a: pytest.fail("rendered first"))
+    monkeypatch.setattr("kldemo.rendering.render.build_plan", lambda *a: pytest.fail("rendered first"))
     code, out, err = run_main([*RENDER, "tiny.yaml", "-o", "locked/out.mp4"], capsys)
     assert err.splitlines() == [
         f"tiny.yaml: error: cannot write locked/out.mp4: the folder locked is not writable; "
@@ -185,7 +185,7 @@ def test_a_full_disk_while_joining_the_video(work, monkeypatch, capsys):
         Path(target).write_bytes(b"the first part of a video")  # then the disk is full
         raise _no_space(str(target))
 
-    monkeypatch.setattr("kldemo.video.join_segments", join_segments)
+    monkeypatch.setattr("kldemo.rendering.video.join_segments", join_segments)
     code, out, err = run_main([*RENDER, "tiny.yaml", "-o", "out/tiny.mp4"], capsys)
     assert err.splitlines() == [f"tiny.yaml: error: cannot write out/tiny.mp4: {FULL}"]
     assert (code, out) == (1, "")

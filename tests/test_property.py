@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kldemo.cli import main
-from kldemo.config import load_config
+from kldemo.config.spec import load_config
 from kldemo.errors import ConfigError
-from kldemo.table import kl_rows, write_rows
+from kldemo.plan.table import kl_rows, write_rows
 
 PROPERTY = settings(
     max_examples=160,

@@ -54,7 +54,7 @@ def codec_error(picture: np.ndarray, frames: int, folder: Path) -> np.ndarray:
     difference between the lossless picture and its decode, when it is encoded ``frames``
     times as one mp4 segment with kldemo's settings (the way a hold is encoded). This is the
     noise a decoded frame carries on this machine's x264, whatever its version."""
-    from kldemo.video import SegmentEncoder, VideoSettings
+    from kldemo.rendering.video import SegmentEncoder, VideoSettings
 
     height, width = picture.shape[:2]
     settings = VideoSettings.for_format("mp4", width, height, 5, transparent=False)
@@ -196,7 +196,7 @@ def fake_latex(folder: Path) -> Path:
 
 
 def test_kldemo_no_latex_makes_installed_latex_absent(tmp_path, monkeypatch):
-    from kldemo.render import latex_available
+    from kldemo.rendering.render import latex_available
 
     monkeypatch.setenv("PATH", str(fake_latex(tmp_path / "bin")))
     monkeypatch.delenv("KLDEMO_NO_LATEX", raising=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kldemo.config import load_config
-from kldemo.easing import EASINGS, ease, easing_range
+from kldemo.config.spec import load_config
+from kldemo.core.easing import EASINGS, ease, easing_range
 from kldemo.timeline import Timeline
 
 SEQUENCE = """

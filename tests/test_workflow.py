@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from kldemo.errors import Diagnostic
-from kldemo.render import Outcome, shard
-from kldemo.report import report_data
+from kldemo.rendering.render import Outcome, shard
+from kldemo.batch.report import report_data
 
 from .conftest import CONFIGS, REPO
 

@@ -98,7 +98,7 @@ def shortened(config: Path, seconds: float, folder: Path) -> Path:
 
 def timeline_duration(config: Path) -> float:
     """The video's length in seconds, from kldemo's own timeline (no rendering)."""
-    from kldemo.config import load_config
+    from kldemo.config.spec import load_config
     from kldemo.timeline import Timeline
 
     return Timeline.from_config(load_config(config).model).duration

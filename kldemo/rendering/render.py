@@ -29,15 +29,15 @@ import numpy as np
 
 from kldemo import __version__
 from kldemo.errors import ConfigError, Diagnostic, RenderError, UsageError
-from kldemo.files import atomic_path, check_writable
-from kldemo.fit import fit_warnings
-from kldemo.progress import Progress
+from kldemo.storage.files import atomic_path, check_writable
+from kldemo.core.fit import fit_warnings
+from kldemo.rendering.progress import Progress
 from kldemo.timeline import Timeline
-from kldemo.video import FORMATS, GIF_MAX_FPS, VideoSettings
+from kldemo.rendering.video import FORMATS, GIF_MAX_FPS, VideoSettings
 
 if TYPE_CHECKING:
-    from kldemo.config import LoadedConfig
-    from kldemo.scenes.plan import ScenePlan
+    from kldemo.config.spec import LoadedConfig
+    from kldemo.plan.frames import ScenePlan
 
 QUALITIES = {  # manim's presets: width, height, frames per second
     "l": (854, 480, 15),
@@ -108,7 +108,7 @@ class RenderOptions:
     @property
     def labels_dir(self) -> Path:
         """Where manim's typeset text and TeX are kept between renders."""
-        from kldemo.cache import default_cache_dir
+        from kldemo.storage.cache import default_cache_dir
 
         return (self.cache_dir or default_cache_dir()) / "labels"
 
@@ -143,9 +143,9 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
 
 def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
     """Every frame's state and divergences, computed at once, and the fixed look."""
-    from kldemo.core import DIVERGENCE_BOUNDS, divergence_values
-    from kldemo.scenes.plan import FrameStates, ScenePlan
-    from kldemo.view import fit_bar_max, fit_x_range, fit_y_range, sample_times
+    from kldemo.core.divergences import DIVERGENCE_BOUNDS, divergence_values
+    from kldemo.plan.frames import FrameStates, ScenePlan
+    from kldemo.plan.view import fit_bar_max, fit_x_range, fit_y_range, sample_times
 
     model = config.model
     style = model.style
@@ -171,12 +171,12 @@ def build_plan(config: LoadedConfig, fps: float, labels: str) -> ScenePlan:
         bar_max = float(style.bar_max)
     integrand_range = None
     if "integrand" in panels:
-        from kldemo.view import fit_integrand_range
+        from kldemo.plan.view import fit_integrand_range
 
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     optima, optimum = (), None
     if style.markers:
-        from kldemo.view import optimum_markers
+        from kldemo.plan.view import optimum_markers
 
         optima, optimum = optimum_markers(timeline, states.t, states.p)
 
@@ -239,7 +239,7 @@ def look_version() -> str:
     old-look segments into a new video. Refactoring that keeps every pixel keeps the
     cache; the control frames' test refuses a changed picture without a bumped version.
     """
-    from kldemo import video
+    from kldemo.rendering import video
     from kldemo.scenes import LOOK_VERSION
 
     return f"look {LOOK_VERSION}, encoding {video.ENCODING_VERSION}"
@@ -252,7 +252,7 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
     settings, the plan's look and each segment's frames."""
     import manim
 
-    from kldemo.cache import segment_key
+    from kldemo.storage.cache import segment_key
 
     look = repr((
         __version__, manim.__version__, look_version(), video, transparent, plan.x_range,
@@ -319,7 +319,7 @@ class FrameDrawer:
 
         logging.getLogger("manim").setLevel(logging.WARNING if verbose else logging.ERROR)
         if labels_dir is None:
-            from kldemo.cache import default_cache_dir
+            from kldemo.storage.cache import default_cache_dir
 
             labels_dir = default_cache_dir() / "labels"
         settings = _manim_settings(video, transparent, scratch, verbose, labels_dir)
@@ -391,7 +391,7 @@ def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, seg
                    scratch: Path, verbose: bool = False, into: Path | None = None) -> Path:
     """Encode the frames of one segment into a new file in ``into`` (default: ``scratch``);
     return its path."""
-    from kldemo.video import SegmentEncoder
+    from kldemo.rendering.video import SegmentEncoder
 
     drawer = _drawer(plan, video, transparent, scratch, verbose)
     fd, name = tempfile.mkstemp(prefix=f"{segment.key[:16]}.", suffix=video.suffix,
@@ -572,7 +572,7 @@ def still_output(config: Path, at: float, output: Path | None) -> Path:
 
 def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fmt: str,
                   progress: Progress) -> Outcome:
-    from kldemo.cache import SegmentCache, default_cache_dir
+    from kldemo.storage.cache import SegmentCache, default_cache_dir
 
     began = time.perf_counter()
     labels = resolve_labels(config, options)
@@ -631,7 +631,7 @@ def render_config(config: LoadedConfig, options: RenderOptions, target: Path, fm
         render_segments(plan, video, options.transparent, [segments[i] for i in todo], scratch,
                         options.workers, options.verbose, finished, held if cache else None)
         with atomic_path(target) as temporary:
-            from kldemo.video import join_segments
+            from kldemo.rendering.video import join_segments
 
             join_segments([files[i] for i in range(len(segments))], temporary, fmt, video)
         if cache is not None:
@@ -732,7 +732,7 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     A bad file is ``invalid`` and a render that raises is ``failed``, with their errors;
     neither is raised, so that the other configs of a batch go on.
     """
-    from kldemo.config import load_config
+    from kldemo.config.spec import load_config
 
     began = time.perf_counter()
     options = options.for_format(fmt)
@@ -745,7 +745,7 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
         outcome = render_config(loaded, options, target, fmt, progress)
         outcome.warnings = warnings
         if options.contact_sheet:
-            from kldemo.contact import write_contact_sheet
+            from kldemo.rendering.contact import write_contact_sheet
 
             outcome.contact_sheet = write_contact_sheet(
                 loaded, options, contact_sheet_path(target))
@@ -780,7 +780,7 @@ def exit_status(outcomes: list[Outcome]) -> int:
 
 def render_many(configs: list[Path], options: RenderOptions) -> int:
     """Render every config; one bad file does not stop the others. Returns the exit status."""
-    from kldemo.report import write_report
+    from kldemo.batch.report import write_report
 
     outputs = plan_outputs(configs, options)
     chosen = list(outputs)

@@ -1,4 +1,4 @@
-"""The JSON Schema of the keyframe format, generated from the models in kldemo.config.
+"""The JSON Schema of the keyframe format, generated from the models in kldemo.config.spec.
 
 Editors use it through yaml-language-server; the committed copy in
 ``kldemo/schema/kldemo.schema.json`` is kept current by a test.
@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_NAME = "kldemo.schema.json"  # also the copy `kldemo init` writes beside a config
-SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / SCHEMA_NAME
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / SCHEMA_NAME
 
 
 def json_schema() -> dict[str, Any]:
     """The schema as a dict; optional keys are shown without their internal null."""
-    from kldemo.config import Config
+    from kldemo.config.spec import Config
 
     schema = Config.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -19,7 +19,7 @@ def example_dir() -> Path:
         folder = Path(location)
         if any(folder.glob("*.yaml")):
             return folder
-    return Path(__file__).resolve().parent.parent / "configs"
+    return Path(__file__).resolve().parents[2] / "configs"
 
 
 def examples() -> dict[str, Path]:

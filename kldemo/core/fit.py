@@ -42,7 +42,7 @@ Path and pace
 Gradients
     Exact: in closed form for a single-Gaussian q under forward KL (which is then moment
     matching); otherwise integrals of the derivatives, per component in its standardised
-    variable, on the panels :mod:`kldemo.core` places for the divergences themselves
+    variable, on the panels :mod:`kldemo.core.divergences` places for the divergences themselves
     (graded towards every near-real singularity of the log densities), with 21-point
     Gauss-Kronrod rules bisected until the Gauss/Kronrod estimate is below about 1e-13 of
     the integral of the absolute integrand, or until ``MAX_PANELS`` panels (where
@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from kldemo.core import _KRONROD, _NODES, _RULES, _component_params, _initial_panels
+from kldemo.core.divergences import _KRONROD, _NODES, _RULES, _component_params, _initial_panels
 from kldemo.timeline import Mixture
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ class _Problem:
         return self._reverse_gaussian(q, POLISH_RTOL)[2]
 
     def value(self, u: FloatArray) -> float:
-        from kldemo.core import kl_divergence
+        from kldemo.core.divergences import kl_divergence
 
         q = _mixture_of(u, self.k, self.alive)
         if self.k == 1 and self.direction == "forward":
@@ -864,7 +864,7 @@ def optima_of_states(p: Mixture) -> list[Optima]:
 
 @functools.lru_cache(maxsize=4096)
 def _cached_optima(p_key: tuple) -> Optima:
-    from kldemo.core import forward_kl, reverse_kl
+    from kldemo.core.divergences import forward_kl, reverse_kl
 
     w, m, s = (np.array(v) for v in p_key)
     p = Mixture(w / math.fsum(w), m, s)

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from kldemo.core import divergence_values
+from kldemo.core.divergences import divergence_values
 from kldemo.errors import UsageError
 from kldemo.timeline import Mixture, Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from kldemo.config import LoadedConfig
+    from kldemo.config.spec import LoadedConfig
 
 MAX_ROWS = 1_000_000
 

@@ -1,7 +1,7 @@
 """The keyframe file, format version 1: typed models, and loading with every error at once.
 
 A file is read by :func:`load_config`: safe YAML with source positions
-(:mod:`kldemo.yamlfile`), then the strict models below (pydantic), then the rules that span
+(:mod:`kldemo.config.yamlfile`), then the strict models below (pydantic), then the rules that span
 keyframes (:func:`kldemo.timeline.check_sequence`). Every problem is reported at once as
 ``FILE:LINE:COL: error: PATH: MESSAGE``.
 """
@@ -27,9 +27,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kldemo.easing import EASINGS
+from kldemo.core.easing import EASINGS
 from kldemo.errors import MAX_REPORTED, ConfigError, Diagnostic
-from kldemo.yamlfile import DocPath, YamlDocument, read_yaml
+from kldemo.config.yamlfile import DocPath, YamlDocument, read_yaml
 
 # Limits, each with a clear error.
 MAX_COMPONENTS = 16

@@ -90,7 +90,7 @@ def fit_x_range(p: Mixture, q: Mixture) -> tuple[float, float]:
 
 def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[float, float]:
     """[0, a round height] above the highest peak of either density within x_range."""
-    from kldemo.core import density
+    from kldemo.core.divergences import density
 
     peak = 0.0
     for m in (p, q):
@@ -126,7 +126,7 @@ def fit_integrand_range(
     other); the bottom to the deepest dip below zero (a dip is never deeper than the
     density's height), rounded, and never deeper than the top is high.
     """
-    from kldemo.core import log_density
+    from kldemo.core.divergences import log_density
 
     grid = np.linspace(*x_range, 801)
     x = np.concatenate([np.broadcast_to(grid, (*p.means.shape[:-1], grid.size)), p.means, q.means],
@@ -158,12 +158,12 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
     Returns
     -------
     sets, index
-        ``sets[k]`` is a tuple of :class:`~kldemo.scenes.plan.Optimum` (the forward-KL
+        ``sets[k]`` is a tuple of :class:`~kldemo.plan.frames.Optimum` (the forward-KL
         optimum and every reverse-KL local optimum over single Gaussians q);
         ``index[i]`` the set frame i shows, or -1.
     """
-    from kldemo.fit import optima
-    from kldemo.scenes.plan import Optimum
+    from kldemo.core.fit import optima
+    from kldemo.plan.frames import Optimum
 
     delta = 1e-6  # seconds
     before = timeline.state_at(np.maximum(t - delta, 0.0)).p

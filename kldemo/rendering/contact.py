@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kldemo.files import atomic_path
+from kldemo.storage.files import atomic_path
 from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
-    from kldemo.config import LoadedConfig
-    from kldemo.render import RenderOptions
+    from kldemo.config.spec import LoadedConfig
+    from kldemo.rendering.render import RenderOptions
 
 COLUMNS = 4
 TILE_WIDTH = 480
@@ -61,8 +61,8 @@ def write_contact_sheet(config: LoadedConfig, options: RenderOptions, target: Pa
     from PIL import Image, ImageDraw
     from PIL.PngImagePlugin import PngInfo
 
-    from kldemo.render import FrameDrawer, build_plan, resolve_labels
-    from kldemo.video import VideoSettings
+    from kldemo.rendering.render import FrameDrawer, build_plan, resolve_labels
+    from kldemo.rendering.video import VideoSettings
 
     fps = options.frame_rate
     plan = build_plan(config, fps, resolve_labels(config, options))

@@ -22,7 +22,7 @@ from typing import Any
 
 from kldemo import __version__
 from kldemo.errors import Diagnostic
-from kldemo.files import write_text_atomic
+from kldemo.storage.files import write_text_atomic
 
 STATUSES = ("ok", "cached", "invalid", "failed")
 
