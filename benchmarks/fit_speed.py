@@ -20,7 +20,7 @@ import numpy as np
 
 from kldemo.core.divergences import kl_divergence
 from kldemo.core.fit import _cached_path, fit_path
-from kldemo.timeline import Mixture
+from kldemo.core.mixture import Mixture
 
 
 def mixture(weights: list[float], means: list[float], stds: list[float]) -> Mixture:

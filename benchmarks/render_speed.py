@@ -48,10 +48,10 @@ def peak_memory_mib(cmd: list[str]) -> float:
 
 def numbers_seconds(quality: str) -> float:
     """Time to compute every frame's state and divergences, as a render does."""
-    from kldemo.config.spec import load_config
     from kldemo.rendering.render import QUALITIES, build_plan
+    from kldemo.timeline import load
 
-    config = load_config(CONFIG)
+    config = load(CONFIG).config
     times = []
     for _ in range(5):
         began = time.perf_counter()

@@ -56,12 +56,12 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def validate(configs: Sequence[Path], quiet: bool) -> None:
     """Check keyframe files; print every error of each, as FILE:LINE:COL: error: ..."""
-    from kldemo.config.spec import load_config
+    from kldemo.timeline import load
 
     bad = 0
     for path in configs:
         try:
-            load_config(path)
+            load(path)
         except ConfigError as error:
             _report_config_error(error)
             bad += 1
@@ -81,16 +81,14 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
               show_default=True)
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
     """The divergences without rendering: by default at t = 0 and the end of each transition."""
-    from kldemo.config.spec import load_config
-    from kldemo.core.fit import fit_warnings
     from kldemo.plan.table import kl_rows, write_rows
-    from kldemo.timeline import Timeline
+    from kldemo.timeline import load
 
-    loaded = load_config(config)
-    rows = kl_rows(loaded, at=at, every=every)
-    for warning in fit_warnings(Timeline.from_config(loaded.model)):   # the fits are cached
+    loaded = load(config)
+    rows = kl_rows(loaded.config, at=at, every=every)
+    for warning in loaded.timeline.fit_warnings():
         click.echo(f"{config}: warning: {warning}", err=True)
-    write_rows(sys.stdout, loaded, rows, fmt)
+    write_rows(sys.stdout, loaded.config, rows, fmt)
 
 
 @cli.command()
@@ -98,8 +96,8 @@ def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> No
               help="Write the schema to a file instead of printing it.")
 def schema(output: Path | None) -> None:
     """The JSON Schema of the keyframe format (for yaml-language-server in editors)."""
-    from kldemo.storage.files import write_text_atomic
     from kldemo.config.schema import schema_text
+    from kldemo.storage.files import write_text_atomic
 
     if output is None:
         click.echo(schema_text(), nl=False)
@@ -131,8 +129,8 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
 
     from kldemo.config.examples import DEFAULT_EXAMPLE
     from kldemo.config.examples import examples as found
-    from kldemo.storage.files import write_text_atomic
     from kldemo.config.schema import SCHEMA_NAME, schema_text
+    from kldemo.storage.files import write_text_atomic
 
     bundled = found()
     name = example or DEFAULT_EXAMPLE
@@ -275,10 +273,10 @@ def watch(config: Path, **options: Any) -> None:
               help="Cache folder, where typeset labels are kept [env KLDEMO_CACHE_DIR].")
 def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
     """Render the one frame the video shows at time T, as PNG."""
-    from kldemo.config.spec import load_config
     from kldemo.rendering.render import RenderOptions, render_still
+    from kldemo.timeline import load
 
-    loaded = load_config(config)
+    loaded = load(config).config
     path = render_still(loaded, at, output, RenderOptions.from_cli(options))
     click.echo(f"wrote {path}")
 

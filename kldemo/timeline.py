@@ -17,73 +17,20 @@ keyframes start from where the fit ends.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kldemo.config import LoadedConfig, load_config
 from kldemo.core.easing import ease, easing_range
+from kldemo.core.mixture import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD, Mixture
+from kldemo.errors import ConfigError
 
 if TYPE_CHECKING:
     from kldemo.config.spec import Config
     from kldemo.core.fit import FitPath
-
-PARAMS = ("weights", "means", "stds")
-
-
-@dataclass(frozen=True)
-class Mixture:
-    """Gaussian mixture parameters, arrays of shape (..., components)."""
-
-    weights: np.ndarray
-    means: np.ndarray
-    stds: np.ndarray
-
-    @classmethod
-    def of(cls, params: dict[str, list[float]]) -> Mixture:
-        """The arrays of a config's mixture; weights normalised (see :func:`normalised`)."""
-        k = len(params["means"])
-        weights = normalised(params.get("weights") or [1.0] * k)
-        return cls(*(np.asarray(v, dtype=float)
-                     for v in (weights, params["means"], params["stds"])))
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return iter((self.weights, self.means, self.stds))
-
-    @property
-    def components(self) -> int:
-        return self.means.shape[-1]
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {name: np.asarray(v).tolist() for name, v in zip(PARAMS, self, strict=True)}
-
-    def changed(self, params: dict[str, list[float]]) -> Mixture:
-        """This mixture with the named parameters replaced (weights normalised)."""
-        if "weights" in params:
-            params = {**params, "weights": normalised(params["weights"])}
-        return Mixture(*(np.asarray(params[name], dtype=float) if name in params else v
-                         for name, v in zip(PARAMS, self, strict=True)))
-
-    def blend(self, other: Mixture, e: np.ndarray | float) -> Mixture:
-        """``(1 - e) * self + e * other``, with e broadcast over leading axes."""
-        e = np.asarray(e, dtype=float)[..., None]
-        return Mixture(*((1 - e) * a + e * b for a, b in zip(self, other, strict=True)))
-
-
-def normalised(weights: list[float]) -> list[float]:
-    """Weights divided by their exactly rounded sum (``math.fsum``).
-
-    The config accepts weights that miss a sum of 1 by rounding (up to 1e-6, such as three
-    of 0.3333333); here, where the config becomes numbers, they are made to sum to 1 to the
-    last bit, so that the core and the fits, which assume it, never see another sum.
-
-    >>> [round(w, 15) for w in normalised([0.3333333] * 3)] == [round(1 / 3, 15)] * 3
-    True
-    """
-    total = math.fsum(weights)
-    return [w / total for w in weights]
-
 
 @dataclass(frozen=True)
 class States:
@@ -204,6 +151,38 @@ class Timeline:
         Keyframe i owns the half-open span (start_i, end of its hold]."""
         return np.searchsorted(self.starts, np.asarray(t, dtype=float), side="left") - 1
 
+    def fit_warnings(self) -> list[str]:
+        """One line per fit keyframe whose end may not be a local minimum, naming the
+        keyframe and the gradient left, as ``keyframes[3]: fit: reverse stopped ...``: the
+        video is still made (from where the fit stopped), but the user should know."""
+        return [f"keyframes[{i}]: {warning}" for i, step in enumerate(self.steps)
+                if step.fit is not None and (warning := step.fit.warning()) is not None]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A keyframe file that passed every check: its validated config and its timeline."""
+
+    config: LoadedConfig
+    timeline: Timeline
+
+    @property
+    def path(self) -> Path:
+        return self.config.path
+
+
+def load(path: str | Path) -> Loaded:
+    """Read a keyframe file, check it, and resolve its keyframes: what every command does
+    first. Raises ConfigError with every problem: those of the format
+    (:func:`kldemo.config.load_config`), then the rules that span keyframes
+    (:func:`check_sequence`)."""
+    config = load_config(path)
+    problems, timeline = _checked(config.model)
+    if problems or timeline is None:
+        raise ConfigError([config.document.diagnostic(where, message)
+                           for where, message in problems])
+    return Loaded(config, timeline)
+
 
 def _repeat(m: Mixture, n: int) -> Mixture:
     return Mixture(*(np.broadcast_to(v, (n, v.shape[-1])).copy() for v in m))
@@ -217,14 +196,21 @@ def _take(m: Mixture, index: np.ndarray) -> Mixture:
     return Mixture(*(v[index] for v in m))
 
 
-def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+Problems = list[tuple[tuple[str | int, ...], str]]
+
+
+def check_sequence(config: Config) -> Problems:
     """Rules that span keyframes, as (path, message) pairs; empty when all hold.
 
     A keyframe keeps the number of components; an easing that overshoots must not move a
     std or weight out of its domain on the way; the video lasts at most an hour.
     """
-    from kldemo.config.spec import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD
+    return _checked(config)[0]
 
+
+def _checked(config: Config) -> tuple[Problems, Timeline | None]:
+    """The problems of :func:`check_sequence`, and the timeline (None where the component
+    counts are wrong, so that none can be built)."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     counts = {"p": config.p.components(), "q": config.q.components()}
     for i, frame in enumerate(config.keyframes):
@@ -248,7 +234,7 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
                         f"components: use {key}",
                     ))
     if problems:
-        return problems
+        return problems, None
 
     timeline = Timeline.from_config(config)
     for i, step in enumerate(timeline.steps):
@@ -283,15 +269,13 @@ def check_sequence(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             "with no keyframes the initial state is held for defaults.hold seconds, "
             "so it must be > 0",
         ))
-    return problems
+    return problems, timeline
 
 
 def _check_fit(config: Config, i: int, step: Step, low: float, high: float,
                ) -> list[tuple[tuple[str | int, ...], str]]:
     """A fit's easing must stay within [0, 1] (its path has nothing beyond either end),
     and every state on its path within the range the numeric core is verified in."""
-    from kldemo.config.spec import MAX_ABS_MEAN, MAX_STD, MIN_STD
-
     assert step.fit is not None
     problems: list[tuple[tuple[str | int, ...], str]] = []
     if low < 0 or high > 1:

@@ -12,10 +12,9 @@ import av
 import numpy as np
 import pytest
 
-from kldemo.storage.cache import SegmentCache
-from kldemo.config.spec import load_config
 from kldemo.rendering.render import cut_segments
-from kldemo.timeline import Timeline
+from kldemo.storage.cache import SegmentCache
+from kldemo.timeline import Timeline, load
 
 from .conftest import REPO
 
@@ -68,7 +67,7 @@ def write(path: Path, theme: str = "dark", last_mean: str = "-1") -> Path:
 
 def segments_after(config: Path, seconds: float) -> int:
     """How many segments start at or after ``seconds`` (5 frames a second)."""
-    timeline = Timeline.from_config(load_config(config).model)
+    timeline = Timeline.from_config(load(config).config.model)
     frames = len(timeline.frame_times(5))
     return sum(s.start >= round(seconds * 5) for s in cut_segments(timeline, frames, 5))
 

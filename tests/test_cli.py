@@ -175,8 +175,8 @@ def test_every_example_config_is_valid_and_has_the_modeline(path):
 def test_the_kl_table_prints_rounding_noise_next_to_the_scale_as_zero():
     import numpy as np
 
+    from kldemo.core.mixture import Mixture
     from kldemo.plan.table import _describe
-    from kldemo.timeline import Mixture
 
     noisy = Mixture(np.array([[1.0]]), np.array([[-7.693e-27]]), np.array([[1.414]]))
     assert _describe(noisy, 0) == "μ=0 σ=1.414"

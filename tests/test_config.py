@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kldemo.config.spec import load_config
 from kldemo.errors import ConfigError
+from kldemo.timeline import load
 
 VALID = """
 p: {means: [4, 6], stds: [0.75, 0.75]}
@@ -18,12 +18,12 @@ q: {mean: 5, std: 1}
 
 def errors_of(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        load(path)
     return [str(d).replace(f"{path}", "FILE") for d in caught.value.diagnostics]
 
 
 def test_a_minimal_file_is_valid(write_config):
-    config = load_config(write_config(VALID)).model
+    config = load(write_config(VALID)).config.model
     assert config.p.given() == {"means": [4, 6], "stds": [0.75, 0.75]}
     assert config.q.given() == {"means": [5], "stds": [1]}
     assert config.keyframes == []
@@ -63,7 +63,7 @@ def test_the_specs_example_is_valid(write_config):
             easing: linear
           - {}
         """)
-    config = load_config(path).model
+    config = load(path).config.model
     assert len(config.keyframes) == 4
     assert config.keyframes[2].easing == "linear"
     assert config.style.p_color == "#58C4DD"
@@ -333,13 +333,13 @@ def test_limits_on_components_and_keyframes(write_config):
 
 
 def test_numbers_written_with_an_exponent_are_numbers(write_config):
-    config = load_config(write_config("p: {mean: 0, std: 1e-3}\nq: {mean: 1E2, std: 2e+1}\n")).model
+    config = load(write_config("p: {mean: 0, std: 1e-3}\nq: {mean: 1E2, std: 2e+1}\n")).config.model
     assert config.p.std == 1e-3
     assert config.q.mean == 100.0
 
 
 def test_named_and_short_colours_are_written_out(write_config):
-    config = load_config(write_config(VALID + "style: {p_color: blue, q_color: '#abc'}\n")).model
+    config = load(write_config(VALID + "style: {p_color: blue, q_color: '#abc'}\n")).config.model
     assert config.style.p_color == "#58C4DD"
     assert config.style.q_color == "#AABBCC"
 
@@ -374,9 +374,9 @@ def test_three_weights_of_a_third_written_short_are_the_uniform_mixture(write_co
 
 def test_weights_within_1e6_of_one_are_accepted_and_a_larger_miss_is_not(write_config):
     body = "means: [0, 1], stds: [1, 1]}\nq: {mean: 0, std: 1}\n"
-    load_config(write_config("p: {weights: [0.5, 0.5000009], " + body))
+    load(write_config("p: {weights: [0.5, 0.5000009], " + body))
     with pytest.raises(ConfigError, match=r"sum to 1\.000002"):
-        load_config(write_config("p: {weights: [0.5, 0.500002], " + body))
+        load(write_config("p: {weights: [0.5, 0.500002], " + body))
 
 
 def test_every_key_of_the_schema_has_a_description_and_an_example():

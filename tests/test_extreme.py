@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from kldemo.config.spec import load_config
 from kldemo.rendering.render import FrameDrawer, build_plan
 from kldemo.rendering.video import VideoSettings
+from kldemo.timeline import load
 
 pytestmark = pytest.mark.render
 
@@ -30,7 +30,7 @@ keyframes:
 
 
 def plan_of(write_config, text: str):
-    return build_plan(load_config(write_config(text)), 5, "text")
+    return build_plan(load(write_config(text)).config, 5, "text")
 
 
 @pytest.mark.parametrize("text", [SPIKE, FAR], ids=["spike", "far"])

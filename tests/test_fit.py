@@ -17,11 +17,11 @@ import pytest
 from scipy import integrate, optimize
 from scipy.special import softmax
 
-from kldemo.config.spec import load_config
 from kldemo.core.divergences import kl_divergence
 from kldemo.core.fit import _cached_optima, _cached_path, fit_path, optima
+from kldemo.core.mixture import Mixture
 from kldemo.plan.table import kl_rows
-from kldemo.timeline import Mixture, Timeline
+from kldemo.timeline import Timeline, load
 
 from .test_cli import kldemo
 
@@ -261,7 +261,7 @@ keyframes:
 
 
 def test_fit_keyframes_in_the_timeline(write_config):
-    timeline = Timeline.from_config(load_config(write_config(FIT_CONFIG)).model)
+    timeline = Timeline.from_config(load(write_config(FIT_CONFIG)).config.model)
     first, second, third, fourth = timeline.steps
     assert first.fit is not None and first.fit.direction == "reverse"
     # the transition follows the path; the hold keeps its end
@@ -287,7 +287,7 @@ def test_fit_keyframes_in_the_timeline(write_config):
 
 def test_kl_rows_show_the_fitted_q(write_config):
     path = write_config(FIT_CONFIG)
-    rows = kl_rows(load_config(path))
+    rows = kl_rows(load(path).config)
     assert rows.q.means[1, 0] == pytest.approx(2.0, abs=2e-3)            # reverse: a mode
     result = kldemo("kl", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,7 @@
 
 Random YAML documents (from nested data, shaped like configs or not), random text and
 bytes, and mutations of the example configs are each checked the way `kldemo validate`
-checks a file (:func:`kldemo.config.spec.load_config`). Every outcome must be a valid config or
+checks a file (:func:`kldemo.timeline.load`). Every outcome must be a valid config or
 a ConfigError whose every line reads `FILE:LINE:COL: error: ...` (or `FILE: error: ...`
 where there is no line); any other exception, or a call over the deadline, fails.
 Deterministic: hypothesis runs derandomized, so CI sees the same examples each time.
@@ -21,9 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kldemo.config.spec import MAX_SECONDS, load_config
+from kldemo.core.mixture import MAX_SECONDS
 from kldemo.errors import ConfigError
-from kldemo.timeline import Timeline
+from kldemo.timeline import Timeline, load
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 
@@ -49,7 +49,7 @@ def check(folder: Path, data: bytes) -> None:
     path = folder / "fuzz.yaml"
     path.write_bytes(data)
     try:
-        loaded = load_config(path)
+        loaded = load(path).config
     except ConfigError as error:
         assert error.diagnostics, "a ConfigError with no diagnostics"
         line = re.compile(rf"^{re.escape(str(path))}(:[1-9]\d*:[1-9]\d*)?: error: \S.*$")
@@ -188,5 +188,5 @@ def test_mutated_example_configs(folder, data):
 def test_the_examples_themselves_pass_the_check(folder):
     # The mutations start from valid files, which the check accepts as valid.
     for config in CONFIGS:
-        load_config(config)
+        load(config)
         check(folder, config.read_bytes())

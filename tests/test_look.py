@@ -9,6 +9,11 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy import integrate, stats
+
+from kldemo.cli import cli
+from kldemo.core.easing import EASINGS, ease
+from kldemo.core.mixture import Mixture
 from kldemo.plan.frames import FrameStates, ScenePlan
 from kldemo.plan.theme import (
     GRAPHIC_CONTRAST,
@@ -18,14 +23,9 @@ from kldemo.plan.theme import (
     contrast_ratio,
     relative_luminance,
 )
-from scipy import integrate, stats
-
-from kldemo.cli import cli
-from kldemo.config.spec import load_config
-from kldemo.core.easing import EASINGS, ease
-from kldemo.rendering.render import build_plan
-from kldemo.timeline import Mixture, Timeline
 from kldemo.plan.view import fit_x_range, mass_interval, sample_times
+from kldemo.rendering.render import build_plan
+from kldemo.timeline import Timeline, load
 
 from .conftest import CONFIGS
 
@@ -73,12 +73,12 @@ def test_a_plan_takes_its_themes_colours_unless_told(name):
 
 def test_a_config_gets_its_themes_colours_and_keeps_its_own(write_config):
     base = "p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
-    light = build_plan(load_config(write_config(base + "style: {theme: light}\n")), 5, "text")
+    light = build_plan(load(write_config(base + "style: {theme: light}\n")).config, 5, "text")
     assert (light.p_color, light.q_color) == (THEMES["light"].p, THEMES["light"].q)
-    dark = build_plan(load_config(write_config(base)), 5, "text")
+    dark = build_plan(load(write_config(base)).config, 5, "text")
     assert (dark.p_color, dark.q_color) == (THEMES["dark"].p, THEMES["dark"].q)
     own = write_config(base + "style: {theme: light, p_color: '#58C4DD', q_color: RED}\n")
-    plan = build_plan(load_config(own), 5, "text")
+    plan = build_plan(load(own).config, 5, "text")
     assert plan.p_color == "#58C4DD" and plan.q_color != THEMES["light"].q
 
 
@@ -107,7 +107,7 @@ def test_the_mass_interval_holds_the_central_mass():
 
 
 def states_of(path) -> tuple[Mixture, Mixture]:
-    timeline = Timeline.from_config(load_config(path).model)
+    timeline = Timeline.from_config(load(path).config.model)
     states = timeline.state_at(sample_times(timeline))
     return states.p, states.q
 

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kldemo.cli import main
-from kldemo.config.spec import load_config
 from kldemo.errors import ConfigError
 from kldemo.plan.table import kl_rows, write_rows
+from kldemo.timeline import load
 
 PROPERTY = settings(
     max_examples=160,
@@ -170,7 +170,7 @@ def test_every_config_that_validates_gives_finite_kl_rows(tmp_path):
         assert code in (0, 2), (code, out, err)
         assert "Traceback" not in out + err
         try:
-            loaded = load_config(path)
+            loaded = load(path).config
         except ConfigError as error:
             assert code == 2 and err.splitlines() == str(error).splitlines()
             for line in err.splitlines():
@@ -206,7 +206,7 @@ def test_a_few_valid_configs_render_tiny(tmp_path):
     def one(doc: dict[str, Any]) -> None:
         path = write(tmp_path, doc, None)
         try:
-            load_config(path)
+            load(path)
         except ConfigError:
             assume(False)  # only valid files are asked to render
         output = tmp_path / f"video{len(rendered)}.mp4"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kldemo.batch.report import report_data
 from kldemo.errors import Diagnostic
 from kldemo.rendering.render import Outcome, shard
-from kldemo.batch.report import report_data
 
 from .conftest import CONFIGS, REPO
 

@@ -98,10 +98,9 @@ def shortened(config: Path, seconds: float, folder: Path) -> Path:
 
 def timeline_duration(config: Path) -> float:
     """The video's length in seconds, from kldemo's own timeline (no rendering)."""
-    from kldemo.config.spec import load_config
-    from kldemo.timeline import Timeline
+    from kldemo.timeline import Timeline, load
 
-    return Timeline.from_config(load_config(config).model).duration
+    return Timeline.from_config(load(config).config.model).duration
 
 
 def decode(path: Path) -> tuple[int, set[tuple[int, int]], float, list[int]]:

@@ -56,18 +56,15 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kldemo.core.divergences import _KRONROD, _NODES, _RULES, _component_params, _initial_panels
-from kldemo.timeline import Mixture
+from kldemo.core.mixture import Mixture
 
-if TYPE_CHECKING:
-    from kldemo.timeline import Timeline
-
-__all__ = ["DIRECTIONS", "PARAMETERS", "FitPath", "Gaussian", "Optima", "fit_path", "fit_warnings",
+__all__ = ["DIRECTIONS", "PARAMETERS", "FitPath", "Gaussian", "Optima", "fit_path",
            "optima", "optima_of_states"]
 
 Direction = Literal["forward", "reverse"]
@@ -760,14 +757,6 @@ def fit_path(p: Mixture, q: Mixture, direction: Direction,
                          f"choose from {', '.join(PARAMETERS)}")
     key = (_key(p), _key(q), direction, tuple(sorted(set(optimize))))
     return _cached_path(*key, MAX_NEWTON_STEPS if max_newton_steps is None else max_newton_steps)
-
-
-def fit_warnings(timeline: Timeline) -> list[str]:
-    """One line per fit keyframe whose end may not be a local minimum, naming the
-    keyframe and the gradient left, as ``keyframes[3]: fit: reverse stopped ...``: the
-    video is still made (from where the fit stopped), but the user should know."""
-    return [f"keyframes[{i}]: {warning}" for i, step in enumerate(timeline.steps)
-            if step.fit is not None and (warning := step.fit.warning()) is not None]
 
 
 def _key(m: Mixture) -> tuple[tuple[float, ...], ...]:

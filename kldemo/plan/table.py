@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from kldemo.core.divergences import divergence_values
+from kldemo.core.mixture import Mixture
 from kldemo.errors import UsageError
-from kldemo.timeline import Mixture, Timeline
+from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

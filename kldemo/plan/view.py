@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from kldemo.timeline import Mixture, Timeline
+from kldemo.core.mixture import Mixture
+from kldemo.timeline import Timeline
 
 MASS = 0.999  # the central share of each density's mass the automatic x range shows
 PAD = 0.02  # of the span, added on each side before rounding out

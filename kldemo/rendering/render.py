@@ -29,11 +29,10 @@ import numpy as np
 
 from kldemo import __version__
 from kldemo.errors import ConfigError, Diagnostic, RenderError, UsageError
-from kldemo.storage.files import atomic_path, check_writable
-from kldemo.core.fit import fit_warnings
 from kldemo.rendering.progress import Progress
-from kldemo.timeline import Timeline
 from kldemo.rendering.video import FORMATS, GIF_MAX_FPS, VideoSettings
+from kldemo.storage.files import atomic_path, check_writable
+from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
     from kldemo.config.spec import LoadedConfig
@@ -669,7 +668,7 @@ def render_still(config: LoadedConfig, at: float, output: Path | None,
     """The frame the video shows at time ``at``, as a PNG."""
     target = still_output(config.path, at, output)
     timeline = Timeline.from_config(config.model)
-    for warning in fit_warnings(timeline):
+    for warning in timeline.fit_warnings():
         print(f"{config.path}: warning: {warning}", file=sys.stderr)
     fps = options.frame_rate
     frames = len(timeline.frame_times(fps))
@@ -732,14 +731,15 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     A bad file is ``invalid`` and a render that raises is ``failed``, with their errors;
     neither is raised, so that the other configs of a batch go on.
     """
-    from kldemo.config.spec import load_config
+    from kldemo.timeline import load
 
     began = time.perf_counter()
     options = options.for_format(fmt)
     try:
-        loaded = load_config(config)
+        checked = load(config)
+        loaded = checked.config
         check_writable(target)  # before the work, not after it
-        warnings = fit_warnings(Timeline.from_config(loaded.model))
+        warnings = checked.timeline.fit_warnings()
         for warning in warnings:
             progress.error(f"{config}: warning: {warning}")
         outcome = render_config(loaded, options, target, fmt, progress)
