@@ -48,14 +48,15 @@ def peak_memory_mib(cmd: list[str]) -> float:
 
 def numbers_seconds(quality: str) -> float:
     """Time to compute every frame's state and divergences, as a render does."""
-    from kldemo.rendering.render import QUALITIES, build_plan
+    from kldemo.plan.build import build_plan
+    from kldemo.rendering.options import QUALITIES
     from kldemo.timeline import load
 
-    config = load(CONFIG).config
+    loaded = load(CONFIG)
     times = []
     for _ in range(5):
         began = time.perf_counter()
-        build_plan(config, QUALITIES[quality][2], "text")
+        build_plan(loaded, QUALITIES[quality][2], "text")
         times.append(time.perf_counter() - began)
     return statistics.median(times)
 

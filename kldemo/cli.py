@@ -1,7 +1,8 @@
 """The command line: parses options and calls the rooms that do the work.
 
 ``--help``, ``validate``, ``kl`` and ``schema`` never import manim: rendering modules are
-imported inside the commands that render.
+imported inside the commands that render; at import, only the light lists the options offer
+(formats, presets, labels, progress modes) are read from the rooms that decide them.
 """
 
 from __future__ import annotations
@@ -16,17 +17,26 @@ from typing import Any
 import click
 
 from kldemo import __version__
-from kldemo.errors import ConfigError, OutputError, RenderError, UsageError
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, unwound like Ctrl-C so that every cleanup runs, then exit 143."""
+from kldemo.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    ConfigError,
+    OutputError,
+    RenderError,
+    Terminated,
+    UsageError,
+)
+from kldemo.rendering.formats import FORMATS
+from kldemo.rendering.options import LABELS, QUALITIES
+from kldemo.rendering.progress import MODES
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
+
 
 ConfigPath = click.Path(dir_okay=True, path_type=Path)
 
@@ -85,7 +95,7 @@ def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> No
     from kldemo.timeline import load
 
     loaded = load(config)
-    rows = kl_rows(loaded.config, at=at, every=every)
+    rows = kl_rows(loaded.timeline, at=at, every=every)
     for warning in loaded.timeline.fit_warnings():
         click.echo(f"{config}: warning: {warning}", err=True)
     write_rows(sys.stdout, loaded.config, rows, fmt)
@@ -165,6 +175,35 @@ def easings() -> None:
 
 
 # -- rendering ------------------------------------------------------------------------
+# Each option is declared once, here, and stacked on the commands that take it.
+
+
+def _stack(*options: Callable[..., Any]) -> Callable[..., Any]:
+    """One decorator of several options, in the order they are listed in ``--help``."""
+    return lambda command: functools.reduce(lambda f, option: option(f), reversed(options),
+                                            command)
+
+
+def output_option(help: str, file_only: bool = False) -> Callable[..., Any]:
+    return click.option("-o", "--output", help=help,
+                        type=click.Path(dir_okay=not file_only, path_type=Path))
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS),
+    help="Container (default: from -o's suffix, which it must not contradict, else mp4; png "
+         "writes the last frame).")
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
+                           help="Parallel workers (default: all cores).")
+no_cache_option = click.option("--no-cache", is_flag=True,
+                               help="Neither read nor write the segment cache.")
+cache_dir_option = click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), envvar="KLDEMO_CACHE_DIR",
+    help="Cache folder: rendered segments and typeset labels [env KLDEMO_CACHE_DIR].")
+contact_sheet_option = click.option(
+    "--contact-sheet", is_flag=True,
+    help="Also write <name>.contact.png beside each video: the frame each keyframe ends on, "
+         "labelled, for review.")
 
 
 def render_options(command: Callable[..., Any] | None = None, *,
@@ -175,21 +214,21 @@ def render_options(command: Callable[..., Any] | None = None, *,
     """
     if command is None:
         return functools.partial(render_options, default_quality=default_quality)
-    presets = "manim's presets: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60"
-    options = [
-        click.option("-q", "--quality", type=click.Choice(list("lmhpk")), default=default_quality,
-                     show_default=default_quality is not None,
+    presets = "manim's presets: " + ", ".join(
+        f"{name} {height}p{fps}" for name, (_, height, fps) in QUALITIES.items())
+    return _stack(
+        click.option("-q", "--quality", type=click.Choice(list(QUALITIES)),
+                     default=default_quality, show_default=default_quality is not None,
                      help=f"{presets}." if default_quality else
                      f"{presets} [default: h; gif: l, and at most 50 fps]."),
         click.option("--fps", type=click.FloatRange(min=1, max=240), help="Frames per second."),
         click.option("-r", "--resolution", metavar="W,H", callback=_parse_resolution,
                      help="Pixel size, e.g. 1920,1080 (overrides the quality's)."),
         click.option("-t", "--transparent", is_flag=True, help="Transparent background."),
-        click.option("--labels", type=click.Choice(["auto", "tex", "text"]),
+        click.option("--labels", type=click.Choice(LABELS),
                      help="LaTeX or Unicode text labels (overrides style.labels)."),
         click.option("-v", "--verbose", is_flag=True, help="Show manim's own log."),
-    ]
-    return functools.reduce(lambda f, option: option(f), reversed(options), command)
+    )(command)
 
 
 def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -204,84 +243,8 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
     return width, height
 
 
-@cli.command()
-@click.argument("configs", nargs=-1, required=True, type=ConfigPath)
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="The output file (one config) or folder (several). Default: media/<name>.<ext>.")
-@click.option("--format", "fmt", type=click.Choice(["mp4", "webm", "gif", "mov", "png"]),
-              help="Container (default: from -o's suffix, which it must not contradict, else "
-                   "mp4; png writes the last frame).")
-@render_options(default_quality=None)
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="Parallel workers (default: all cores).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KLDEMO_CACHE_DIR", help="Segment cache folder [env KLDEMO_CACHE_DIR].")
-@click.option("--shard", metavar="I/N", callback=lambda c, p, v: _parse_shard(v),
-              help="Render only slice I of N of the configs (sorted by path).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a JSON report of every config's outcome.")
-@click.option("--progress", type=click.Choice(["auto", "bar", "plain", "none"]), default="auto",
-              show_default=True, help="auto: a bar on a terminal, plain lines otherwise.")
-@click.option("--contact-sheet", is_flag=True,
-              help="Also write <name>.contact.png beside each video: the frame each keyframe "
-                   "ends on, labelled, for review.")
-def render(configs: Sequence[Path], **options: Any) -> None:
-    """Render keyframe files to video.
-
-    With several configs, each is rendered even when another is bad; the exit status is 2
-    if any was invalid, else 1 if any render failed, else 0.
-    """
-    from kldemo.rendering.render import RenderOptions, render_many
-
-    sys.exit(render_many(list(configs), RenderOptions.from_cli(options)))
-
-
-@cli.command()
-@click.argument("config", type=ConfigPath)
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="The output file or folder. Default: media/<name>.<ext>.")
-@click.option("--format", "fmt", type=click.Choice(["mp4", "webm", "gif", "mov", "png"]),
-              help="Container (default: from -o's suffix, else mp4).")
-@render_options(default_quality="l")
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="Parallel workers (default: all cores).")
-@click.option("--no-cache", is_flag=True, help="Render every segment again on each save.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KLDEMO_CACHE_DIR", help="Segment cache folder [env KLDEMO_CACHE_DIR].")
-@click.option("--contact-sheet", is_flag=True, help="Also write <name>.contact.png on each render.")
-def watch(config: Path, **options: Any) -> None:
-    """Render CONFIG, then again on every save of it, until Ctrl-C.
-
-    Only the segments a change touched are rendered again (the segment cache). A save
-    that does not validate prints its errors and keeps the last good video.
-    """
-    from kldemo.rendering.render import RenderOptions
-    from kldemo.watch import watch as watch_config
-
-    watch_config(config, RenderOptions.from_cli(options))
-
-
-@cli.command()
-@click.argument("config", type=ConfigPath)
-@click.option("--at", "at", type=float, required=True, metavar="T", help="The time in seconds.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The PNG to write, named .png (default: media/<name>-<T>.png).")
-@render_options
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KLDEMO_CACHE_DIR",
-              help="Cache folder, where typeset labels are kept [env KLDEMO_CACHE_DIR].")
-def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
-    """Render the one frame the video shows at time T, as PNG."""
-    from kldemo.rendering.render import RenderOptions, render_still
-    from kldemo.timeline import load
-
-    loaded = load(config).config
-    path = render_still(loaded, at, output, RenderOptions.from_cli(options))
-    click.echo(f"wrote {path}")
-
-
-def _parse_shard(value: str | None) -> tuple[int, int] | None:
+def _parse_shard(ctx: click.Context, param: click.Parameter,
+                 value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     try:
@@ -293,19 +256,82 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
     return index, count
 
 
+@cli.command()
+@click.argument("configs", nargs=-1, required=True, type=ConfigPath)
+@output_option("The output file (one config) or folder (several). Default: media/<name>.<ext>.")
+@format_option
+@render_options(default_quality=None)
+@jobs_option
+@no_cache_option
+@cache_dir_option
+@click.option("--shard", metavar="I/N", callback=_parse_shard,
+              help="Render only slice I of N of the configs (sorted by path).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON report of every config's outcome.")
+@click.option("--progress", type=click.Choice(MODES), default="auto",
+              show_default=True, help="auto: a bar on a terminal, plain lines otherwise.")
+@contact_sheet_option
+def render(configs: Sequence[Path], **options: Any) -> None:
+    """Render keyframe files to video.
+
+    With several configs, each is rendered even when another is bad; the exit status is 2
+    if any was invalid, else 1 if any render failed, else 0.
+    """
+    from kldemo.batch.run import render_many
+    from kldemo.rendering.options import RenderOptions
+
+    sys.exit(render_many(list(configs), RenderOptions.from_cli(options)))
+
+
+@cli.command()
+@click.argument("config", type=ConfigPath)
+@output_option("The output file or folder. Default: media/<name>.<ext>.")
+@format_option
+@render_options(default_quality="l")
+@jobs_option
+@no_cache_option
+@cache_dir_option
+@contact_sheet_option
+def watch(config: Path, **options: Any) -> None:
+    """Render CONFIG, then again on every save of it, until Ctrl-C.
+
+    Only the segments a change touched are rendered again (the segment cache). A save
+    that does not validate prints its errors and keeps the last good video.
+    """
+    from kldemo.rendering.options import RenderOptions
+    from kldemo.watch import watch as watch_config
+
+    watch_config(config, RenderOptions.from_cli(options))
+
+
+@cli.command()
+@click.argument("config", type=ConfigPath)
+@click.option("--at", "at", type=float, required=True, metavar="T", help="The time in seconds.")
+@output_option("The PNG to write, named .png (default: media/<name>-<T>.png).", file_only=True)
+@render_options
+@cache_dir_option
+def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
+    """Render the one frame the video shows at time T, as PNG."""
+    from kldemo.rendering.options import RenderOptions
+    from kldemo.rendering.outputs import still_output
+    from kldemo.rendering.still import render_still
+    from kldemo.timeline import load
+
+    loaded = load(config)
+    target = still_output(config, at, output)
+    for warning in loaded.timeline.fit_warnings():
+        click.echo(f"{config}: warning: {warning}", err=True)
+    path = render_still(loaded, at, target, RenderOptions.from_cli(options))
+    click.echo(f"wrote {path}")
+
+
 @cli.group()
 def cache() -> None:
     """Inspect or clear the segment cache."""
 
 
-def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                        envvar="KLDEMO_CACHE_DIR",
-                        help="Segment cache folder [env KLDEMO_CACHE_DIR].")(command)
-
-
 @cache.command("info")
-@_cache_dir_option
+@cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is, how many segments it holds and how large it is."""
     from kldemo.storage.cache import SegmentCache, default_cache_dir
@@ -317,7 +343,7 @@ def cache_info(cache_dir: Path | None) -> None:
 
 
 @cache.command("clear")
-@_cache_dir_option
+@cache_dir_option
 def cache_clear(cache_dir: Path | None) -> None:
     """Remove every cached segment."""
     from kldemo.storage.cache import SegmentCache, default_cache_dir

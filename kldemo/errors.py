@@ -68,3 +68,15 @@ class OutputError(RenderError):
 
 class UsageError(Exception):
     """Options that cannot work together, found before anything is rendered (exit 2)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C so that every cleanup runs, then exit 143."""
+
+
+# The exit statuses of every command: written once, read by the CLI, the batch and watch.
+EXIT_OK = 0
+EXIT_FAILED = 1  # a render failed, or an output could not be written
+EXIT_BAD_INPUT = 2  # a config that is not valid, or options that cannot work
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)

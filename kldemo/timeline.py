@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kldemo.config import LoadedConfig, load_config
+from kldemo.config.spec import SHORTHAND_OF
 from kldemo.core.easing import ease, easing_range
 from kldemo.core.mixture import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD, Mixture
 from kldemo.errors import ConfigError
 
 if TYPE_CHECKING:
-    from kldemo.config.spec import Config
+    from kldemo.config.spec import ConfigSpec
     from kldemo.core.fit import FitPath
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Timeline:
         self.duration = math.fsum(spans) if steps else still
 
     @classmethod
-    def from_config(cls, config: Config) -> Timeline:
+    def from_config(cls, config: ConfigSpec) -> Timeline:
         p, q = Mixture.of(config.p.given()), Mixture.of(config.q.given())
         steps = []
         for frame in config.keyframes:
@@ -199,7 +200,7 @@ def _take(m: Mixture, index: np.ndarray) -> Mixture:
 Problems = list[tuple[tuple[str | int, ...], str]]
 
 
-def check_sequence(config: Config) -> Problems:
+def check_sequence(config: ConfigSpec) -> Problems:
     """Rules that span keyframes, as (path, message) pairs; empty when all hold.
 
     A keyframe keeps the number of components; an easing that overshoots must not move a
@@ -208,7 +209,7 @@ def check_sequence(config: Config) -> Problems:
     return _checked(config)[0]
 
 
-def _checked(config: Config) -> tuple[Problems, Timeline | None]:
+def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
     """The problems of :func:`check_sequence`, and the timeline (None where the component
     counts are wrong, so that none can be built)."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -225,7 +226,7 @@ def _checked(config: Config) -> tuple[Problems, Timeline | None]:
                 continue
             for key, values in change.given().items():
                 if len(values) != counts[name]:
-                    shown = key if key in change.model_fields_set else key[:-1]
+                    shown = key if key in change.model_fields_set else SHORTHAND_OF[key]
                     problems.append((
                         ("keyframes", i, name, shown),
                         f"{name} has {counts[name]} component(s); a keyframe cannot change that "
@@ -272,7 +273,7 @@ def _checked(config: Config) -> tuple[Problems, Timeline | None]:
     return problems, timeline
 
 
-def _check_fit(config: Config, i: int, step: Step, low: float, high: float,
+def _check_fit(config: ConfigSpec, i: int, step: Step, low: float, high: float,
                ) -> list[tuple[tuple[str | int, ...], str]]:
     """A fit's easing must stay within [0, 1] (its path has nothing beyond either end),
     and every state on its path within the range the numeric core is verified in."""

@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from kldemo.errors import UsageError
+from kldemo.batch.run import Outcome, render_one
+from kldemo.errors import Terminated, UsageError
+from kldemo.rendering.options import RenderOptions
+from kldemo.rendering.outputs import output_format, output_path
 from kldemo.rendering.progress import Progress
-from kldemo.rendering.render import Outcome, RenderOptions, output_format, output_path, render_one
 
 STEP_MS = 150  # a save is over when the file has been quiet this long
 DEBOUNCE_MS = 1600  # changes are taken together for at most this long
@@ -56,8 +58,6 @@ def watch(config: Path, options: RenderOptions, out: TextIO | None = None,
                 last_good = _render(config, options, target, fmt, progress, out, err, last_good)
     except KeyboardInterrupt:
         if terminated:  # watchfiles turns every signal into KeyboardInterrupt: SIGTERM is 143
-            from kldemo.cli import Terminated
-
             raise Terminated from None
         raise
 

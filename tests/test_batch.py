@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from kldemo.rendering.render import shard
+from kldemo.batch.run import shard
 
 pytestmark = pytest.mark.render
 

@@ -8,33 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-from kldemo.rendering.render import cut_segments
+from kldemo.rendering.segments import cut_segments
 from kldemo.storage.cache import SegmentCache
 from kldemo.timeline import Timeline, load
 
-from .conftest import REPO
+from .conftest import REPO, frames, write_sequence
 
 pytestmark = pytest.mark.render
 
 TINY = ["-r", "160,90", "--fps", "5", "--progress", "none", "-j", "2"]
-
-# Fixed ranges and bar scale, so that no keyframe's change refits the whole video.
-SEQUENCE = """\
-p: {means: [-1, 1], stds: [0.5, 0.5]}
-q: {mean: 0, std: 1}
-defaults: {duration: 1, hold: 0.4}
-view: {x_range: [-4, 4], y_range: [0, 1]}
-style: {bar_max: 5, theme: THEME}
-keyframes:
-  - q: {mean: 1}
-  - q: {std: 0.6}
-  - p: {means: [-2, 2]}
-  - q: {mean: LAST_MEAN}
-"""
 
 
 # kldemo with another version of the look, as a newer (or older) kldemo would have.
@@ -55,16 +40,6 @@ def render(config: Path, out: Path, cache: Path, *extra: str, other_look: bool =
     return entry
 
 
-def frames(path: Path) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-
-
-def write(path: Path, theme: str = "dark", last_mean: str = "-1") -> Path:
-    path.write_text(SEQUENCE.replace("THEME", theme).replace("LAST_MEAN", last_mean))
-    return path
-
-
 def segments_after(config: Path, seconds: float) -> int:
     """How many segments start at or after ``seconds`` (5 frames a second)."""
     timeline = Timeline.from_config(load(config).config.model)
@@ -73,7 +48,7 @@ def segments_after(config: Path, seconds: float) -> int:
 
 
 def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     cold = render(config, tmp_path / "cold.mp4", cache)
     assert cold["status"] == "ok"
@@ -85,7 +60,7 @@ def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
                zip(frames(tmp_path / "cold.mp4"), frames(tmp_path / "again.mp4"), strict=True))
 
     # The last keyframe (from t = 4.2 s) is the only one whose states change.
-    write(config, last_mean="-1.5")
+    write_sequence(config, last_mean="-1.5")
     edited = render(config, tmp_path / "edited.mp4", cache)
     assert edited["rendered_segments"] == segments_after(config, 4.2) >= 1
     assert edited["rendered_segments"] < edited["segments"]
@@ -98,10 +73,10 @@ def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
 
 
 def test_style_and_size_changes_re_render_everything(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     render(config, tmp_path / "a.mp4", cache)
-    write(config, theme="light")
+    write_sequence(config, theme="light")
     light = render(config, tmp_path / "b.mp4", cache)
     assert light["rendered_segments"] == light["segments"]
     bigger = render(config, tmp_path / "c.mp4", cache, "-r", "192,108")
@@ -111,7 +86,7 @@ def test_style_and_size_changes_re_render_everything(tmp_path):
 
 
 def test_a_new_look_version_re_renders_every_segment(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     first = render(config, tmp_path / "a.mp4", cache)
     assert first["rendered_segments"] == first["segments"]
@@ -124,7 +99,7 @@ def test_a_new_look_version_re_renders_every_segment(tmp_path):
 
 
 def test_a_corrupted_entry_is_rendered_again_not_used(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     first = render(config, tmp_path / "a.mp4", cache)
     entries = sorted(p for p in cache.rglob("*.mp4") if p.is_file())
@@ -137,7 +112,7 @@ def test_a_corrupted_entry_is_rendered_again_not_used(tmp_path):
 
 
 def test_cache_info_and_clear(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     entry = render(config, tmp_path / "a.mp4", cache)
     info = SegmentCache(cache).info()
@@ -149,7 +124,7 @@ def test_cache_info_and_clear(tmp_path):
 
 
 def test_a_keyframe_added_at_the_end_renders_only_its_own_segments(tmp_path):
-    config = write(tmp_path / "seq.yaml")
+    config = write_sequence(tmp_path / "seq.yaml")
     cache = tmp_path / "cache"
     render(config, tmp_path / "a.mp4", cache)
     config.write_text(config.read_text() + "  - p: {stds: [0.8, 0.8]}\n")

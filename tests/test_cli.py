@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 from statistics import NormalDist
 
 import pytest
@@ -16,12 +15,7 @@ from kldemo.cli import cli
 from kldemo.config.examples import examples
 from kldemo.config.schema import SCHEMA_FILE, schema_text
 
-from .conftest import CONFIGS, REPO
-
-
-def kldemo(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kldemo", *args], capture_output=True,
-                          text=True, cwd=cwd or REPO, timeout=120)
+from .conftest import CONFIGS, REPO, kldemo
 
 
 @pytest.mark.parametrize("command", [[], ["render"], ["still"], ["validate"], ["kl"], ["schema"],

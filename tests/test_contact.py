@@ -115,3 +115,33 @@ def test_a_file_without_keyframes_gets_one_tile_its_still(sheets):
     pixels, layout = tiles(sheets / "out" / "still.contact.png")
     assert [(t["keyframe"], t["frame"]) for t in layout] == [(0, 0)]
     assert pixels.shape == (MARGIN + LABEL_HEIGHT + 90 + MARGIN, MARGIN + 160 + MARGIN, 3)
+
+
+def test_a_render_and_its_sheet_resolve_the_file_once_and_plan_once(tmp_path, monkeypatch):
+    """The sheet is drawn from the video's own plan: every frame's divergences are computed
+    once, and the keyframes resolved once (when the file is checked)."""
+    from kldemo.cli import main
+    from kldemo.rendering import job
+    from kldemo.timeline import Timeline
+
+    counts = {"timelines": 0, "plans": 0}
+    resolve, plan = Timeline.from_config.__func__, job.build_plan
+
+    def counted_timeline(cls, config):
+        counts["timelines"] += 1
+        return resolve(cls, config)
+
+    def counted_plan(*args):
+        counts["plans"] += 1
+        return plan(*args)
+
+    monkeypatch.setattr(Timeline, "from_config", classmethod(counted_timeline))
+    monkeypatch.setattr(job, "build_plan", counted_plan)
+    (tmp_path / "sheet.yaml").write_text(SHEET)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(["render", "sheet.yaml", *TINY, "-o", "out.mp4", "--contact-sheet"])
+    assert done.value.code == 0
+    assert counts == {"timelines": 1, "plans": 1}
+    assert (tmp_path / "out.contact.png").is_file()
+

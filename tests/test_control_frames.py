@@ -26,8 +26,7 @@ import pytest
 from kldemo.scenes import LOOK_VERSION
 from PIL import Image
 
-from .conftest import CONFIGS, REPO
-from .test_render import kldemo
+from .conftest import CONFIGS, REPO, kldemo
 
 pytestmark = pytest.mark.render
 

@@ -645,3 +645,26 @@ def test_identities(p_components, q_components):
     assert hellinger**2 <= tv + 1e-9
     for f in (kl_divergence, js_divergence, tv_distance, hellinger_distance):
         assert abs(float(f(*p, *p))) <= 1e-12
+
+
+def test_the_registry_is_what_every_room_reads():
+    """One entry per divergence: the config's bar names, the plan's frame fields and the
+    kl output's keys all come from it, and each function is the divergence it names."""
+    import typing
+
+    from kldemo.config.spec import BarName
+    from kldemo.core import DIVERGENCES
+    from kldemo.plan.frames import BAR_NAMES, FrameStates
+
+    assert list(DIVERGENCES) == ["forward", "reverse", "js", "tv", "hellinger"]
+    assert typing.get_args(BarName) == BAR_NAMES == tuple(DIVERGENCES)
+    assert {d.column for d in DIVERGENCES.values()} <= set(FrameStates.__dataclass_fields__)
+    p, q = ([0.3, 0.7], [-1.0, 2.0], [1.0, 0.5]), ([1.0], [0.5], [1.5])
+    direct = {"forward": kl_divergence(*p, *q), "reverse": kl_divergence(*q, *p),
+              "js": js_divergence(*p, *q), "tv": tv_distance(*p, *q),
+              "hellinger": hellinger_distance(*p, *q)}
+    for name, divergence in DIVERGENCES.items():
+        value = float(divergence.function(p, q))
+        assert value == float(direct[name])
+        assert divergence.bound is None or 0 < value <= divergence.bound
+    assert DIVERGENCES["js"].bound == pytest.approx(np.log(2))

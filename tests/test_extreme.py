@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from kldemo.rendering.render import FrameDrawer, build_plan
+from kldemo.plan.build import build_plan
+from kldemo.rendering.drawer import FrameDrawer
 from kldemo.rendering.video import VideoSettings
 from kldemo.timeline import load
 
@@ -30,7 +31,7 @@ keyframes:
 
 
 def plan_of(write_config, text: str):
-    return build_plan(load(write_config(text)).config, 5, "text")
+    return build_plan(load(write_config(text)), 5, "text")
 
 
 @pytest.mark.parametrize("text", [SPIKE, FAR], ids=["spike", "far"])

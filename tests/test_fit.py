@@ -18,12 +18,12 @@ from scipy import integrate, optimize
 from scipy.special import softmax
 
 from kldemo.core.divergences import kl_divergence
-from kldemo.core.fit import _cached_optima, _cached_path, fit_path, optima
+from kldemo.core.fit import clear_cache, fit_path, optima
 from kldemo.core.mixture import Mixture
 from kldemo.plan.table import kl_rows
 from kldemo.timeline import Timeline, load
 
-from .test_cli import kldemo
+from .conftest import REPO, kldemo
 
 BIMODAL = Mixture.of({"means": [2.0, 8.0], "stds": [0.8, 0.8]})
 THREE = Mixture.of({"weights": [0.2, 0.5, 0.3], "means": [0.0, 4.0, 9.0], "stds": [1.0, 0.7, 1.5]})
@@ -169,7 +169,7 @@ def test_a_fit_from_a_saddle_leaves_it_and_is_deterministic(direction):
     assert path.converged
     order = np.argsort(path.end.means)
     assert_same_state(Mixture(*(v[order] for v in path.end)), BIMODAL, 1e-8)
-    _cached_path.cache_clear()
+    clear_cache()
     again = fit_path(BIMODAL, start, direction)
     assert np.array_equal(again.vertices, path.vertices)
 
@@ -234,7 +234,7 @@ def test_optima_are_moment_matching_and_every_reverse_local_minimum():
 
 def test_one_gaussian_p_has_itself_as_its_only_optimum():
     p = Mixture.of({"means": [3.0], "stds": [0.2]})
-    _cached_optima.cache_clear()
+    clear_cache()
     found = optima(p)
     assert found.forward.mean == 3.0 and found.forward.std == pytest.approx(0.2, rel=1e-15)
     assert len(found.reverse) == 1
@@ -287,7 +287,7 @@ def test_fit_keyframes_in_the_timeline(write_config):
 
 def test_kl_rows_show_the_fitted_q(write_config):
     path = write_config(FIT_CONFIG)
-    rows = kl_rows(load(path).config)
+    rows = kl_rows(load(path).timeline)
     assert rows.q.means[1, 0] == pytest.approx(2.0, abs=2e-3)            # reverse: a mode
     result = kldemo("kl", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -365,9 +365,9 @@ def capped_fits(monkeypatch):
     import kldemo.core.fit
 
     monkeypatch.setattr(kldemo.core.fit, "MAX_NEWTON_STEPS", 1)
-    _cached_path.cache_clear()
+    clear_cache()
     yield
-    _cached_path.cache_clear()
+    clear_cache()
 
 
 def test_kl_warns_of_a_fit_that_stopped_short(write_config, capped_fits):
@@ -410,8 +410,6 @@ def test_the_report_lists_a_fit_that_stopped_short(write_config, capped_fits, tm
                  "keyframes:\n  - fit: reverse\n  - fit: forward\n", id="components-merge"),
 ])
 def test_kl_of_fit_configs_prints_no_numpy_warnings(text, write_config):
-    from .test_cli import REPO
-
     path = REPO / "configs" / "mode-seeking.yaml" if text is None else write_config(text)
     result = kldemo("kl", str(path))
     assert result.returncode == 0, result.stderr

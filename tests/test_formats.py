@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kldemo.rendering.render import RenderOptions
+from kldemo.rendering.options import RenderOptions
 from kldemo.rendering.video import SegmentEncoder, VideoSettings, join_segments
 
 from .conftest import REPO
@@ -133,6 +133,14 @@ def test_each_format_takes_its_own_default_size_and_rate():
     preset = RenderOptions(quality="h").for_format("gif")  # 1080p, at GIF's most frames
     assert (preset.size, preset.frame_rate) == ((1920, 1080), 50)
     assert RenderOptions(quality="l").for_format("mp4").frame_rate == 15
+
+
+def test_options_from_the_command_line_are_taken_by_name_and_unknown_ones_refused():
+    options = RenderOptions.from_cli({"fmt": "gif", "jobs": 2, "contact_sheet": True})
+    assert (options.fmt, options.jobs, options.contact_sheet) == ("gif", 2, True)
+    # An option a command declares but RenderOptions does not know would be lost silently.
+    with pytest.raises(TypeError, match="not render options: frame_step, shards"):
+        RenderOptions.from_cli({"fmt": "gif", "shards": 2, "frame_step": 1})
 
 
 # -- every format decodes to the timeline -----------------------------------------------

@@ -87,7 +87,7 @@ def test_render_into_an_unwritable_folder_fails_before_rendering(work, monkeypat
     locked.mkdir()
     _refuse_to_create_in(locked, monkeypatch)
     # Rendering first would show up as another message: the check comes before the work.
-    monkeypatch.setattr("kldemo.rendering.render.build_plan", lambda *a: pytest.fail("rendered first"))
+    monkeypatch.setattr("kldemo.rendering.job.build_plan", lambda *a: pytest.fail("rendered first"))
     code, out, err = run_main([*RENDER, "tiny.yaml", "-o", "locked/out.mp4"], capsys)
     assert err.splitlines() == [
         f"tiny.yaml: error: cannot write locked/out.mp4: the folder locked is not writable; "

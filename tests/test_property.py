@@ -178,9 +178,9 @@ def test_every_config_that_validates_gives_finite_kl_rows(tmp_path):
             return
         assert code == 0, err
         counts["validated"] += 1
-        rows = kl_rows(loaded, every=loaded.model.defaults.duration / 3)
-        for name in ("forward_kl", "reverse_kl", "js", "tv", "hellinger"):
-            values = getattr(rows, name)
+        rows = kl_rows(load(path).timeline, every=loaded.model.defaults.duration / 3)
+        assert list(rows.values) == ["forward", "reverse", "js", "tv", "hellinger"]
+        for name, values in rows.values.items():
             assert np.all(np.isfinite(values)), (name, values)
         for m in (rows.p, rows.q):
             for values in m:

@@ -8,35 +8,19 @@ as lossless stills. Labels are Pango text, so LaTeX, present or not, changes not
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import CONFIGS, REPO
+from .conftest import CONFIGS, REPO, decode, kldemo
 
 pytestmark = pytest.mark.render
 
 SIZE = ["-r", "160,90", "--fps", "5", "--progress", "none"]
 TINY = [*SIZE, "--labels", "text"]
-
-
-def kldemo(*args: str | Path, cwd: Path | None = None, env: dict | None = None):
-    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or REPO, timeout=600,
-                          env={**os.environ, **(env or {})})
-
-
-def decode(path: Path) -> tuple[list[np.ndarray], av.video.stream.VideoStream, float]:
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        return frames, stream, container.duration / 1e6
 
 
 def still(video: Path, t: float, folder: Path) -> np.ndarray:
@@ -177,8 +161,9 @@ def test_labels_tex_without_latex_is_refused_before_rendering(tmp_path, write_co
     empty = tmp_path / "bin"
     empty.mkdir()
     python_dir = str(Path(sys.executable).parent)
+    # LaTeX absent for real (KLDEMO_NO_LATEX=1, which says so in its own words, is unset).
     result = kldemo("render", config, *SIZE, "-o", tmp_path / "x.mp4", "--no-cache",
-                    env={"PATH": f"{python_dir}:{empty}"})
+                    env={"PATH": f"{python_dir}:{empty}", "KLDEMO_NO_LATEX": "0"})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"{config}:3:17: error: style.labels: labels: tex needs LaTeX (latex and dvisvgm on "
@@ -196,7 +181,7 @@ def fake_latex(folder: Path) -> Path:
 
 
 def test_kldemo_no_latex_makes_installed_latex_absent(tmp_path, monkeypatch):
-    from kldemo.rendering.render import latex_available
+    from kldemo.rendering.options import latex_available
 
     monkeypatch.setenv("PATH", str(fake_latex(tmp_path / "bin")))
     monkeypatch.delenv("KLDEMO_NO_LATEX", raising=False)
@@ -247,3 +232,46 @@ def test_still_keeps_its_labels_in_the_cache_folder_it_is_given(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (cache / "labels").is_dir() and any((cache / "labels").rglob("*.svg"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "frame.png"]
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_renders(tmp_path, config):
+    """Every bundled example, fit keyframes included, renders (tiny, at 2 fps) to a video
+    as long as its timeline."""
+    from kldemo.timeline import load
+
+    out = tmp_path / f"{config.stem}.mp4"
+    result = kldemo("render", config, "-r", "160,90", "--fps", "2", "--labels", "text",
+                    "--progress", "none", "--no-cache", "-o", out)
+    assert result.returncode == 0, result.stderr
+    frames, stream, _ = decode(out)
+    assert len(frames) == len(load(config).timeline.frame_times(2))
+    assert (stream.width, stream.height) == (160, 90)
+
+
+def test_drawing_leaves_manims_config_as_it_was(tmp_path):
+    """A drawer sets manim's settings only while it builds and draws, so that in one
+    process (watch, a batch) one render's size never reaches the next render."""
+    import manim
+
+    from kldemo.plan.build import build_plan
+    from kldemo.rendering.drawer import FrameDrawer, manim_settings
+    from kldemo.rendering.video import VideoSettings
+    from kldemo.timeline import load
+
+    plan = build_plan(load(CONFIGS / "asym-kl.yaml"), 5, "text")
+
+    def drawer(width: int, height: int) -> FrameDrawer:
+        video = VideoSettings.for_format("mp4", width, height, 5, False)
+        return FrameDrawer(plan, video, False, tmp_path, labels_dir=tmp_path / "labels")
+
+    names = manim_settings(VideoSettings.for_format("mp4", 16, 16, 1, False), False, tmp_path,
+                           False, tmp_path)
+    before = {name: manim.config[name] for name in names}
+    small = drawer(320, 180)
+    first = small.image(10)
+    assert {name: manim.config[name] for name in names} == before
+    assert drawer(480, 360).image(10).shape == (360, 480, 4)
+    # The first drawer still draws at its own size, the same pixels, after the other's.
+    assert np.array_equal(small.image(10), first)
+    assert {name: manim.config[name] for name in names} == before

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import REPO
-from .test_cache import frames, write
+from .conftest import REPO, frames, write_sequence
 
 pytestmark = pytest.mark.render
 
@@ -37,7 +36,8 @@ def run_together(commands: list[list[str]]) -> None:
 def references(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     """Two configs, and their videos rendered without any cache."""
     folder = tmp_path_factory.mktemp("references")
-    configs = {"a": write(folder / "a.yaml"), "b": write(folder / "b.yaml", last_mean="1.5")}
+    configs = {"a": write_sequence(folder / "a.yaml"),
+               "b": write_sequence(folder / "b.yaml", last_mean="1.5")}
     run_together([command(path, folder / f"{name}.mp4", "--no-cache")
                   for name, path in configs.items()])
     return {name: (path, folder / f"{name}.mp4") for name, path in configs.items()}

@@ -31,8 +31,9 @@ SIZE = ["-r", "320,180", "--fps", "15"]
 TINY = ["-r", "160,90", "--fps", "5"]
 OLDER = b"an older video, to be kept\n" * 100
 EXIT = {"INT": 130, "TERM": 143, "group-INT": 130}
-# What the cache's scratch folder keeps between renders: manim's text folder and its lock.
-SHARED_SCRATCH = {"manim", "manim.lock"}
+# What the cache's scratch folder keeps between renders: manim's media folder (the lock
+# taken while labels are typeset, build.lock, is in the cache's labels folder).
+SHARED_SCRATCH = {"manim"}
 
 # About 10 s of video with captions (typeset by LaTeX at start-up where it is installed and
 # KLDEMO_NO_LATEX is not set, else by Pango): a few seconds to render.

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from kldemo.batch.report import report_data
+from kldemo.batch.run import Outcome, shard
 from kldemo.errors import Diagnostic
-from kldemo.rendering.render import Outcome, shard
 
 from .conftest import CONFIGS, REPO
 

@@ -31,6 +31,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "configs"
 FORMATS = ("mp4", "mov", "webm", "gif")
+# What the README promises, written here again on purpose: the files are checked against
+# the promise, not against kldemo's own constants.
 PRESETS = {"l": (854, 480, 15), "m": (1280, 720, 30), "h": (1920, 1080, 60),
            "p": (2560, 1440, 60), "k": (3840, 2160, 60)}
 ODD_SIZES = ((854, 480), (1080, 1920), (250, 250))
@@ -98,9 +100,9 @@ def shortened(config: Path, seconds: float, folder: Path) -> Path:
 
 def timeline_duration(config: Path) -> float:
     """The video's length in seconds, from kldemo's own timeline (no rendering)."""
-    from kldemo.timeline import Timeline, load
+    from kldemo.timeline import load
 
-    return Timeline.from_config(load(config).config.model).duration
+    return load(config).timeline.duration
 
 
 def decode(path: Path) -> tuple[int, set[tuple[int, int]], float, list[int]]:

@@ -4,6 +4,7 @@ It knows the format and nothing of what becomes of it: the timeline, above it, r
 keyframes and checks the rules that span them.
 """
 
-from kldemo.config.spec import Config, LoadedConfig, load_config
+from kldemo.config.load import LoadedConfig, load_config
+from kldemo.config.spec import ConfigSpec
 
-__all__ = ["Config", "LoadedConfig", "load_config"]
+__all__ = ["ConfigSpec", "LoadedConfig", "load_config"]

@@ -1,18 +1,15 @@
-"""The keyframe file, format version 1: typed models, and loading with every error at once.
+"""The keyframe file, format version 1, as strict typed specs (pydantic).
 
-A file is read by :func:`load_config`: safe YAML with source positions
-(:mod:`kldemo.config.yamlfile`), then the strict models below (pydantic). Every problem is
-reported at once as ``FILE:LINE:COL: error: PATH: MESSAGE``. The rules that span keyframes
-are checked by the timeline (:func:`kldemo.timeline.load`).
+Each spec names the rule it checks in its validators; the rules of one mixture are checked
+together, so that every problem is reported at once. Reading a file and turning pydantic's
+errors into diagnostics is :mod:`kldemo.config.load`'s; the JSON Schema is generated from
+these specs (:mod:`kldemo.config.schema`).
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kldemo.config.yamlfile import DocPath, YamlDocument, read_yaml
+from kldemo.config.messages import describe
 from kldemo.core.easing import EASINGS
 from kldemo.core.mixture import (
     MAX_ABS_MEAN,
@@ -38,7 +35,7 @@ from kldemo.core.mixture import (
     MIN_STD,
     WEIGHT_SUM_TOLERANCE,
 )
-from kldemo.errors import MAX_REPORTED, ConfigError, Diagnostic
+from kldemo.core.registry import DIVERGENCES
 
 NAMED_COLORS = {  # manim's palette, by the names manim users know
     "WHITE": "#FFFFFF", "BLACK": "#000000", "GRAY": "#888888", "GREY": "#888888",
@@ -103,12 +100,23 @@ BarMax = Annotated[
 Components = Field(min_length=1, max_length=MAX_COMPONENTS)
 Direction = Literal["forward", "reverse"]
 Parameter = Literal["means", "stds", "weights"]
-BarName = Literal["forward", "reverse", "js", "tv", "hellinger"]
+BarName = Literal[tuple(DIVERGENCES)]  # the registry's names, in its order
 PanelName = Literal["integrand", "trace"]
+
+SHORTHAND = {"mean": "means", "std": "stds"}
+"""Each shorthand key of a mixture (one Gaussian), and the list it stands for."""
+SHORTHAND_OF = {full: short for short, full in SHORTHAND.items()}
+"""Each list of a mixture that has a shorthand, and that shorthand."""
+
+
+def format_name(spec: type) -> str:
+    """The name of a spec in the format and its schema: the class's, less ``Spec``."""
+    return spec.__name__.removesuffix("Spec")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
+                              model_title_generator=format_name)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -116,7 +124,7 @@ class _Model(BaseModel):
         return _no_null(value)
 
 
-class MixtureChange(_Model):
+class MixtureChangeSpec(_Model):
     """A Gaussian mixture, or what a keyframe changes of one: only the named keys change.
 
     One mapping uses one form: the lists ``means``, ``stds`` (and ``weights``), or the
@@ -176,10 +184,10 @@ class MixtureChange(_Model):
     def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
         """The rules between keys, on the raw mapping (its values not yet checked)."""
         errors = []
-        shorthand = [key for key in ("mean", "std") if key in data]
+        shorthand = [key for key in SHORTHAND if key in data]
         lists = [key for key in ("weights", "means", "stds") if key in data]
         for short in shorthand[:1]:  # one form or the other: said once per mapping
-            full = f"{short}s"
+            full = SHORTHAND[short]
             if full in data:
                 errors.append(_rule(short, data[short], f"give either {short} (one Gaussian) or "
                                                          f"{full}, not both"))
@@ -217,14 +225,14 @@ class MixtureChange(_Model):
         return out
 
 
-class Mixture(MixtureChange):
+class MixtureSpec(MixtureChangeSpec):
     """The initial state of a distribution: means and stds required, weights uniform by default."""
 
     @classmethod
     def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
         errors = super().rule_errors(data)
-        short = {"means": "mean", "stds": "std"}
-        missing = [key for key in ("means", "stds") if key not in data and short[key] not in data]
+        short = SHORTHAND_OF
+        missing = [key for key in short if key not in data and short[key] not in data]
         if missing and set(data) <= set(cls.model_fields):  # else a misspelt key says it
             names = " and ".join(f"{k} (or {short[k]})" for k in missing)
             errors.append({"type": PydanticCustomError("missing_param", f"needs {names}"),
@@ -258,7 +266,7 @@ def _init_details(error: Any) -> dict[str, Any]:
             "input": error.get("input"), **({"ctx": ctx} if ctx else {})}
 
 
-class Defaults(_Model):
+class DefaultsSpec(_Model):
     """What each keyframe uses unless it says otherwise."""
 
     duration: Duration = Field(default=2.0, description="seconds per transition",
@@ -269,7 +277,7 @@ class Defaults(_Model):
                                description="a manim rate function name (`kldemo easings`)")
 
 
-class View(_Model):
+class ViewSpec(_Model):
     """The axes' ranges; each defaults to one fitted to every state of the video."""
 
     x_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
@@ -291,7 +299,7 @@ class View(_Model):
         return value
 
 
-class Style(_Model):
+class StyleSpec(_Model):
     """Colours, theme, labels, the bars shown and their scale, and the optimum markers."""
 
     theme: Literal["dark", "light"] = Field(
@@ -334,14 +342,14 @@ class Style(_Model):
         return _named_once(bars, "bar")
 
 
-class Keyframe(_Model):
+class KeyframeSpec(_Model):
     """One transition: what changes, how long it takes, then how long it holds still."""
 
-    p: MixtureChange | None = Field(
+    p: MixtureChangeSpec | None = Field(
         default=None, description="what changes of p; keys left out keep their value",
         examples=[{"means": [2, 8]}],
     )
-    q: MixtureChange | None = Field(
+    q: MixtureChangeSpec | None = Field(
         default=None, description="what changes of q; keys left out keep their value",
         examples=[{"mean": 2}],
     )
@@ -382,7 +390,7 @@ class Keyframe(_Model):
         return _named_once(names, "parameter") if names is not None else None
 
     @model_validator(mode="after")
-    def a_fit_moves_only_q(self) -> Keyframe:
+    def a_fit_moves_only_q(self) -> KeyframeSpec:
         if self.fit is not None:
             for name in ("p", "q"):
                 if getattr(self, name) is not None:
@@ -394,7 +402,7 @@ class Keyframe(_Model):
         return self
 
 
-class Config(_Model):
+class ConfigSpec(_Model):
     """A kldemo keyframe file, format version 1."""
 
     model_config = ConfigDict(title="kldemo keyframe file (format version 1)")
@@ -405,16 +413,24 @@ class Config(_Model):
         default=None, description="shown above the plot for the whole video, up to 120 "
                                   "characters", examples=["KL divergence is asymmetric"],
     )
-    p: Mixture = Field(description="the target distribution's initial state",
-                       examples=[{"weights": [0.5, 0.5], "means": [4, 6], "stds": [0.75, 0.75]}])
-    q: Mixture = Field(description="the approximation's initial state",
-                       examples=[{"mean": 5, "std": 1}])
-    defaults: Defaults = Field(default=Defaults(), description="what each keyframe uses unless it "
-                               "says otherwise", examples=[{"duration": 2.75, "hold": 0.75}])
-    view: View = Field(default=View(), description="the axes' ranges (default: fitted to every "
-                       "state)", examples=[{"x_range": [-1, 10], "y_range": [0, 1.0]}])
-    style: Style = Field(default=Style(), description="colours, theme, labels, bars and markers",
-                         examples=[{"theme": "light", "bars": ["forward", "reverse"]}])
+    p: MixtureSpec = Field(
+        description="the target distribution's initial state",
+        examples=[{"weights": [0.5, 0.5], "means": [4, 6], "stds": [0.75, 0.75]}],
+    )
+    q: MixtureSpec = Field(description="the approximation's initial state",
+                           examples=[{"mean": 5, "std": 1}])
+    defaults: DefaultsSpec = Field(
+        default=DefaultsSpec(), description="what each keyframe uses unless it says otherwise",
+        examples=[{"duration": 2.75, "hold": 0.75}],
+    )
+    view: ViewSpec = Field(
+        default=ViewSpec(), description="the axes' ranges (default: fitted to every state)",
+        examples=[{"x_range": [-1, 10], "y_range": [0, 1.0]}],
+    )
+    style: StyleSpec = Field(
+        default=StyleSpec(), description="colours, theme, labels, bars and markers",
+        examples=[{"theme": "light", "bars": ["forward", "reverse"]}],
+    )
     panels: list[PanelName] = Field(
         json_schema_extra={"uniqueItems": True},
         default=[],
@@ -422,7 +438,7 @@ class Config(_Model):
                     "whose signed areas are the two KLs), trace (both KLs against time)",
         examples=[["integrand"]],
     )
-    keyframes: Annotated[list[Keyframe], Field(max_length=MAX_KEYFRAMES)] = Field(
+    keyframes: Annotated[list[KeyframeSpec], Field(max_length=MAX_KEYFRAMES)] = Field(
         default=[], description="the transitions, in order; empty: a still of defaults.hold "
                                 "seconds", examples=[[{"q": {"mean": 2}}, {"fit": "reverse"}]],
     )
@@ -451,136 +467,3 @@ def _named_once(names: list[str], what: str) -> list[str]:
 def _field_error(field: str, message: str) -> PydanticCustomError:
     # The context's "field" moves the error from the model to one of its keys.
     return PydanticCustomError("rule", message, {"field": field})
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    """A valid config, with the file it came from."""
-
-    path: Path
-    model: Config
-    document: YamlDocument
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
-
-
-def load_config(path: str | Path) -> LoadedConfig:
-    """Read a keyframe file and check its format; raise ConfigError with every problem found.
-
-    The rules that span keyframes are the timeline's (:func:`kldemo.timeline.load` checks
-    both: what every command calls)."""
-    path = Path(path)
-    document = read_yaml(path)
-    if not isinstance(document.data, dict):
-        raise ConfigError([document.diagnostic(
-            (), f"the top level must be a mapping with keys such as p, q and keyframes "
-                f"(got {describe(document.data)})")])
-    try:
-        model = Config.model_validate(document.data)
-    except ValidationError as error:
-        # Only the errors shown are worded (a did-you-mean costs time): the first in the file.
-        errors = sorted(error.errors(), key=lambda e: document.location(tuple(e["loc"])) or (0, 0))
-        shown = [_diagnostic(document, e) for e in errors[:MAX_REPORTED]]
-        raise ConfigError(shown, total=len(errors)) from None
-    return LoadedConfig(path, model, document)
-
-
-def describe(value: Any) -> str:
-    """How a value found in YAML reads in an error message."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _known_keys(path: DocPath) -> list[str]:
-    """The keys allowed in the mapping at ``path``, found by walking the models."""
-    model: Any = Config
-    for part in path:
-        if isinstance(part, int):
-            continue
-        model = _model_in(model.model_fields[part].annotation)
-        if model is None:
-            return []
-    return list(model.model_fields)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds, looking inside Optional, list and Annotated."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        if (found := _model_in(arg)) is not None:
-            return found
-    return None
-
-
-def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
-    """A pydantic error as a Diagnostic with the position of the value in the file."""
-    loc: DocPath = tuple(error["loc"])
-    kind, ctx = error["type"], error.get("ctx") or {}
-    value = error.get("input")
-    shown = (describe(value) if isinstance(value, str)
-             else document.source.get(loc) or describe(value))
-    if len(shown) > 60:
-        shown = f"{shown[:40]}... ({len(shown):,} characters)"
-    if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
-        kind = "finite_number"  # an integer too large for a float, like 1e400
-    if kind == "extra_forbidden":
-        known = _known_keys(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
-        return document.diagnostic(loc, f"unknown key {loc[-1]!r}{hint}", key=True)
-    if kind == "missing":
-        return document.diagnostic(loc[:-1], f"missing required key {loc[-1]!r}")
-    if "field" in ctx:
-        loc = (*loc, ctx["field"])
-    message = _MESSAGES.get(kind)
-    if message is not None:
-        text = message.format(got=shown, **ctx)
-    elif kind == "literal_error":
-        text = _literal_message(value, ctx.get("expected", ""), shown)
-    else:
-        text = error["msg"]
-    return document.diagnostic(loc, text)
-
-
-def _literal_message(value: Any, expected: str, shown: str) -> str:
-    choices = re.findall(r"'([^']*)'", expected) or re.findall(r"\d+", expected)
-    close = (difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
-             if isinstance(value, str) else [])
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    if isinstance(value, str):
-        shown = repr(value)
-    if len(choices) > 6:
-        return f"unknown easing {shown}{hint} (`kldemo easings` lists them)"
-    return f"must be one of {', '.join(choices)} (got {shown}){hint}"
-
-
-_MESSAGES = {
-    "float_type": "must be a number (got {got})",
-    "int_type": "must be a whole number (got {got})",
-    "string_type": "must be a string (got {got})",
-    "bool_type": "must be true or false (got {got})",
-    "list_type": "must be a list (got {got})",
-    "tuple_type": "must be a list of two numbers, [low, high] (got {got})",
-    "model_type": "must be a mapping of keys to values (got {got})",
-    "dict_type": "must be a mapping of keys to values (got {got})",
-    "finite_number": "must be a finite number (got {got})",
-    "greater_than": "must be > {gt:g} (got {got})",
-    "greater_than_equal": "must be >= {ge:g} (got {got})",
-    "less_than": "must be < {lt:g} (got {got})",
-    "less_than_equal": "must be <= {le:g} (got {got})",
-    "too_short": "must have at least {min_length} item(s) (got {actual_length})",
-    "too_long": "must have at most {max_length} items (got {actual_length})",
-    "string_too_long": "must be at most {max_length} characters long",
-}

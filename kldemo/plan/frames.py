@@ -6,16 +6,18 @@ the scene only reads it. A manim user can build one by hand to reuse the scene.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-#: The bars a scene can show, in the order the format names them.
-BAR_NAMES = ("forward", "reverse", "js", "tv", "hellinger")
-#: Bounded divergences: their bar is full at the bound (and never overflows).
-BAR_BOUNDS = {"js": math.log(2.0), "tv": 1.0, "hellinger": 1.0}
+from kldemo.core.mixture import Mixture
+from kldemo.core.registry import DIVERGENCES
+
+#: The bars a scene can show (one per divergence), in the order the format names them.
+BAR_NAMES = tuple(DIVERGENCES)
+#: Bounded divergences and their bounds: their bar is full there (and never overflows).
+BAR_BOUNDS = {d.name: d.bound for d in DIVERGENCES.values() if d.bound is not None}
 #: The small plots a scene can show below the main axes.
 PANEL_NAMES = ("integrand", "trace")
 
@@ -24,20 +26,18 @@ PANEL_NAMES = ("integrand", "trace")
 class FrameStates:
     """The state of every frame, as arrays with a leading frame axis.
 
-    Mixture parameters have shape (frames, components); the rest (frames,).
-    ``caption`` holds an index into :attr:`ScenePlan.captions`, or -1 for none.
+    ``p`` and ``q`` hold arrays of shape (frames, components); the rest have shape
+    (frames,). Each divergence has the field its registry entry names as its ``column``
+    (:data:`kldemo.core.registry.DIVERGENCES`). ``caption`` holds an index into
+    :attr:`ScenePlan.captions`, or -1 for none.
     ``js``, ``tv`` and ``hellinger`` are given when their bar is shown (else None);
     ``optimum`` (when markers are shown) holds an index into :attr:`ScenePlan.optima`,
     or -1 where no markers are drawn.
     """
 
     t: np.ndarray
-    p_weights: np.ndarray
-    p_means: np.ndarray
-    p_stds: np.ndarray
-    q_weights: np.ndarray
-    q_means: np.ndarray
-    q_stds: np.ndarray
+    p: Mixture
+    q: Mixture
     forward_kl: np.ndarray
     reverse_kl: np.ndarray
     caption: np.ndarray
@@ -51,17 +51,18 @@ class FrameStates:
 
     def take(self, index: slice | np.ndarray) -> FrameStates:
         """The frames at ``index`` (a slice or an index array), as a new FrameStates."""
-        return FrameStates(**{
-            name: None if getattr(self, name) is None else getattr(self, name)[index]
-            for name in _FIELDS
-        })
+        def part(value: np.ndarray | Mixture | None) -> np.ndarray | Mixture | None:
+            if isinstance(value, Mixture):
+                return Mixture(*(array[index] for array in value))
+            return None if value is None else value[index]
+
+        return FrameStates(**{name: part(getattr(self, name)) for name in _FIELDS})
 
     def values(self, bar: str) -> np.ndarray:
         """Every frame's value of the divergence a bar shows (a name of BAR_NAMES)."""
-        name = {"forward": "forward_kl", "reverse": "reverse_kl"}.get(bar, bar)
-        if name not in _FIELDS or name in ("t", "caption", "optimum"):
+        if bar not in DIVERGENCES:
             raise KeyError(f"no bar named {bar!r} (known: {', '.join(BAR_NAMES)})")
-        array = getattr(self, name)
+        array = getattr(self, DIVERGENCES[bar].column)
         if array is None:
             raise KeyError(f"the plan has no {bar} values: compute them when the bar is shown")
         return array

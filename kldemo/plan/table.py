@@ -1,8 +1,10 @@
 """``kldemo kl``: the divergences at chosen times, as a table, CSV or JSON.
 
-Every row has both KLs and, beside them, the Jensen-Shannon divergence (nats), the total
-variation distance and the Hellinger distance. JSON rows keep the keys ``t, keyframe, p,
-q, forward_kl, reverse_kl`` in that order, followed by ``js, tv, hellinger``.
+Every row has every divergence of :data:`kldemo.core.registry.DIVERGENCES`, in its order:
+both KLs and, beside them, the Jensen-Shannon divergence (nats), the total variation
+distance and the Hellinger distance. JSON rows keep the keys ``t, keyframe, p, q`` in that
+order, followed by each divergence's ``column`` (``forward_kl, reverse_kl, js, tv,
+hellinger``).
 """
 
 from __future__ import annotations
@@ -15,33 +17,33 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from kldemo.core.divergences import divergence_values
 from kldemo.core.mixture import Mixture
+from kldemo.core.registry import DIVERGENCES, divergence_values
 from kldemo.errors import UsageError
 from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from kldemo.config.spec import LoadedConfig
+    from kldemo.config.load import LoadedConfig
 
 MAX_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
 class Rows:
-    """The divergences at times ``t``; parameters as arrays with a leading time axis."""
+    """The divergences at times ``t``; parameters as arrays with a leading time axis.
+
+    ``values`` maps each divergence's name (``forward``, ...) to its values, in the
+    registry's order.
+    """
 
     t: np.ndarray
     keyframe: np.ndarray
     p: Mixture
     q: Mixture
-    forward_kl: np.ndarray
-    reverse_kl: np.ndarray
     duration: float
-    js: np.ndarray
-    tv: np.ndarray
-    hellinger: np.ndarray
+    values: dict[str, np.ndarray]
 
 
 def report_times(timeline: Timeline, at: Sequence[float] = (),
@@ -64,14 +66,12 @@ def report_times(timeline: Timeline, at: Sequence[float] = (),
     return np.unique(np.asarray(times, dtype=float))
 
 
-def kl_rows(config: LoadedConfig, at: Sequence[float] = (), every: float | None = None) -> Rows:
-    timeline = Timeline.from_config(config.model)
+def kl_rows(timeline: Timeline, at: Sequence[float] = (), every: float | None = None) -> Rows:
+    """The divergences of ``timeline`` at the times :func:`report_times` picks."""
     t = report_times(timeline, at, every)
     states = timeline.state_at(t)
     values = divergence_values(states.p, states.q)
-    return Rows(t, timeline.keyframe_of(t), states.p, states.q, values["forward"],
-                values["reverse"], timeline.duration, values["js"], values["tv"],
-                values["hellinger"])
+    return Rows(t, timeline.keyframe_of(t), states.p, states.q, timeline.duration, values)
 
 
 def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
@@ -99,11 +99,7 @@ def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
                 "keyframe": int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else None,
                 "p": _mixture_dict(rows.p, i),
                 "q": _mixture_dict(rows.q, i),
-                "forward_kl": float(rows.forward_kl[i]),
-                "reverse_kl": float(rows.reverse_kl[i]),
-                "js": float(rows.js[i]),
-                "tv": float(rows.tv[i]),
-                "hellinger": float(rows.hellinger[i]),
+                **{DIVERGENCES[name].column: float(v[i]) for name, v in rows.values.items()},
             }
             for i in range(len(rows.t))
         ],
@@ -116,13 +112,12 @@ def _csv(out: TextIO, rows: Rows) -> None:
     for name, m in (("p", rows.p), ("q", rows.q)):
         for param in ("weights", "means", "stds"):
             columns += [f"{name}_{param[:-1]}{k}" for k in range(m.components)]
-    writer.writerow([*columns, "forward_kl", "reverse_kl", "js", "tv", "hellinger"])
+    writer.writerow([*columns, *(DIVERGENCES[name].column for name in rows.values)])
     for i in range(len(rows.t)):
         params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
         keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
-        values = (rows.forward_kl, rows.reverse_kl, rows.js, rows.tv, rows.hellinger)
         writer.writerow([repr(float(rows.t[i])), keyframe, *params,
-                         *(repr(float(v[i])) for v in values)])
+                         *(repr(float(v[i])) for v in rows.values.values())])
 
 
 NEGLIGIBLE = 1e-12  # relative to the scale of the problem: below it, a number prints as 0
@@ -155,20 +150,19 @@ def _describe(m: Mixture, i: int) -> str:
 
 
 def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
-    header = ["t (s)", "keyframe", "p", "q", "KL(p‖q)", "KL(q‖p)", "JS", "TV", "Hellinger"]
+    header = ["t (s)", "keyframe", "p", "q", *(DIVERGENCES[name].heading for name in rows.values)]
     body = [
         [
             f"{rows.t[i]:.3f}",
             "start" if rows.keyframe[i] < 0 else str(int(rows.keyframe[i])),
             _describe(rows.p, i),
             _describe(rows.q, i),
-            *(_number(float(v[i])) for v in (rows.forward_kl, rows.reverse_kl, rows.js, rows.tv,
-                                              rows.hellinger)),
+            *(_number(float(v[i])) for v in rows.values.values()),
         ]
         for i in range(len(rows.t))
     ]
     widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
-    right = {0, 4, 5, 6, 7, 8}
+    right = {0, *range(4, len(header))}
     title = config.model.title or config.path.name
     out.write(f"{title} ({rows.duration:g} s)\n")
     for row in [header, *body]:

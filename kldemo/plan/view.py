@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import takewhile
 
 import numpy as np
 
@@ -33,14 +35,31 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover
 
 
+def nice_steps(start: float) -> Iterator[float]:
+    """The 1-2-5 × 10^k steps from ``start`` (give or take rounding) upwards.
+
+    >>> from itertools import islice
+    >>> list(islice(nice_steps(0.15), 4))
+    [0.2, 0.5, 1.0, 2.0]
+    """
+    exponent = math.floor(math.log10(start))
+    while True:
+        for mantissa in (1, 2, 5):
+            step = float(f"{mantissa}e{exponent}")
+            if step >= start * (1 - 1e-9):
+                yield step
+        exponent += 1
+
+
 def _nice_step(span: float) -> float:
     """The greatest of 1, 2, 5 (times a power of 10) that cuts ``span`` into >= 10 steps.
 
     Rounding the range out to a step that fine adds at most a fifth of the span.
     """
     raw = span / 10
-    power = 10.0 ** math.floor(math.log10(raw))
-    return max(s * power for s in (1, 2, 5) if s * power <= raw * (1 + 1e-12))
+    fine = takewhile(lambda s: s <= raw * (1 + 1e-12),
+                     nice_steps(10.0 ** math.floor(math.log10(raw))))
+    return max(fine)
 
 
 def mass_interval(m: Mixture, mass: float = MASS) -> tuple[np.ndarray, np.ndarray]:
@@ -127,15 +146,14 @@ def fit_integrand_range(
     other); the bottom to the deepest dip below zero (a dip is never deeper than the
     density's height), rounded, and never deeper than the top is high.
     """
-    from kldemo.core.divergences import log_density
+    from kldemo.core.divergences import integrands
 
     grid = np.linspace(*x_range, 801)
     x = np.concatenate([np.broadcast_to(grid, (*p.means.shape[:-1], grid.size)), p.means, q.means],
                        axis=-1)
     inside = (x >= x_range[0]) & (x <= x_range[1])
-    log_p, log_q = log_density(x, *p), log_density(x, *q)
     highs, lows = [], []
-    for values in (np.exp(log_p) * (log_p - log_q), np.exp(log_q) * (log_q - log_p)):
+    for values in integrands(x, p, q):
         highs.append(np.max(np.where(inside, values, 0.0), axis=-1))
         lows.append(np.min(np.where(inside, values, 0.0), axis=-1))
     peaks = np.max(highs, axis=0)

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kldemo.rendering.drawer import FrameDrawer
+from kldemo.rendering.video import VideoSettings
 from kldemo.storage.files import atomic_path
-from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
-    from kldemo.config.spec import LoadedConfig
-    from kldemo.rendering.render import RenderOptions
+    from kldemo.plan.frames import ScenePlan
+    from kldemo.rendering.options import RenderOptions
+    from kldemo.timeline import Loaded, Timeline
 
 COLUMNS = 4
 TILE_WIDTH = 480
@@ -56,23 +58,22 @@ def sheet_tiles(timeline: Timeline, fps: float) -> list[Tile]:
     return tiles
 
 
-def write_contact_sheet(config: LoadedConfig, options: RenderOptions, target: Path) -> Path:
-    """Draw the sheet of ``config`` as the video at ``options`` shows it; write it atomically."""
+def write_contact_sheet(loaded: Loaded, plan: ScenePlan, options: RenderOptions,
+                        target: Path) -> Path:
+    """Draw the sheet of ``loaded`` as its video's ``plan`` at ``options`` shows it (the
+    plan the video was drawn from); write it atomically."""
     from PIL import Image, ImageDraw
     from PIL.PngImagePlugin import PngInfo
 
-    from kldemo.rendering.render import FrameDrawer, build_plan, resolve_labels
-    from kldemo.rendering.video import VideoSettings
-
     fps = options.frame_rate
-    plan = build_plan(config, fps, resolve_labels(config, options))
-    tiles = sheet_tiles(Timeline.from_config(config.model), fps)
+    tiles = sheet_tiles(loaded.timeline, fps)
     width, height = options.size
     video = VideoSettings.for_format("mp4", width, height, fps, options.transparent)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
         drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose,
                              options.labels_dir)
-        images = [Image.fromarray(drawer.image(tile.frame), "RGBA") for tile in tiles]
+        with drawer.configured():
+            images = [Image.fromarray(drawer.image(tile.frame), "RGBA") for tile in tiles]
 
     tile_w = min(width, TILE_WIDTH)
     tile_h = round(height * tile_w / width)
@@ -97,7 +98,7 @@ def write_contact_sheet(config: LoadedConfig, options: RenderOptions, target: Pa
                        "box": [x, y + LABEL_HEIGHT, tile_w, tile_h]})
 
     info = PngInfo()
-    info.add_text("kldemo:config", str(config.path))
+    info.add_text("kldemo:config", str(loaded.path))
     info.add_text("kldemo:tiles", json.dumps(layout))
     if not options.transparent:
         sheet = sheet.convert("RGB")

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+MODES = ("auto", "bar", "plain", "none")
+
 
 class Progress:
     """Reports a render's events; ``none`` prints only errors."""

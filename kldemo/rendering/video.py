@@ -17,13 +17,12 @@ from pathlib import Path
 import av
 import numpy as np
 
+from kldemo.rendering.formats import GIF_MAX_FPS
+
 #: The version of the encoding: bump it with every change to how segments are encoded
 #: (codec options, pixel formats), so that cached segments of another encoding are not
 #: joined with new ones.
 ENCODING_VERSION = 2
-FORMATS = ("mp4", "mov", "webm", "gif", "png")  # what ``render`` writes; png: the last frame
-VIDEO_FORMATS = FORMATS[:4]
-GIF_MAX_FPS = 50  # GIF delays count 1/100 s, and browsers slow down delays under 2/100 s
 # The palette is built from at most this many frames spread over the video, so that its
 # cost is bounded however long the video is (colours recur from frame to frame).
 PALETTE_FRAMES = 240

@@ -91,11 +91,6 @@ def write_text_atomic(target: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temporary:
-        temporary.write_bytes(data)
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

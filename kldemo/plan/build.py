@@ -1,0 +1,96 @@
+"""The plan of a video: every frame's state and divergences, and the fixed look.
+
+Built once per render from the timeline the file was checked with
+(:func:`kldemo.timeline.load`), and read by everything that draws: the video's segments,
+the still, the contact sheet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kldemo.core.registry import DIVERGENCES, divergence_values
+from kldemo.plan.frames import FrameStates, ScenePlan
+from kldemo.plan.view import (
+    fit_bar_max,
+    fit_integrand_range,
+    fit_x_range,
+    fit_y_range,
+    optimum_markers,
+    sample_times,
+)
+
+if TYPE_CHECKING:
+    from kldemo.config.spec import ConfigSpec
+    from kldemo.timeline import Loaded, States, Timeline
+
+
+def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
+    """Every frame's state and divergences at ``fps``, computed at once, and the fixed look
+    (ranges, bar scale, colours, captions) that the file and its samples decide."""
+    model, timeline = loaded.config.model, loaded.timeline
+    style = model.style
+    bars, panels = tuple(style.bars), tuple(model.panels)
+    states = timeline.state_at(timeline.frame_times(fps))
+    # Both KLs always (the trace panel and the bar scale use them); the bounded
+    # divergences only for the bars shown (each is a quadrature per frame).
+    bounded = [n for n in bars if DIVERGENCES[n].bound is not None]
+    shown = divergence_values(states.p, states.q, ["forward", "reverse", *bounded])
+    forward, reverse = shown.pop("forward"), shown.pop("reverse")
+
+    x_range, y_range, bar_max, integrand_range = _view(model, timeline)
+    optima, optimum = (), None
+    if style.markers:
+        optima, optimum = optimum_markers(timeline, states.t, states.p)
+    caption_texts, frame_caption = _captions(timeline, states)
+
+    frames = FrameStates(
+        t=states.t, p=states.p, q=states.q, forward_kl=forward, reverse_kl=reverse,
+        caption=frame_caption, optimum=optimum,
+        **{DIVERGENCES[name].column: values for name, values in shown.items()},
+    )
+    return ScenePlan(
+        frames=frames, x_range=x_range, y_range=y_range, bar_max=bar_max, theme=style.theme,
+        # Colours the file leaves out are the theme's (ScenePlan fills them in).
+        p_color=style.p_color,
+        q_color=style.q_color,
+        labels=labels, title=model.title,
+        captions=caption_texts, bars=bars, panels=panels, integrand_range=integrand_range,
+        duration=timeline.duration, optima=tuple(optima),
+    )
+
+
+def _view(model: ConfigSpec, timeline: Timeline) -> tuple[
+        tuple[float, float], tuple[float, float], float, tuple[float, float] | None]:
+    """The x and y ranges, the bars' scale and the integrand panel's range: those the file
+    gives, else fitted to states sampled over the whole video (not only the frames')."""
+    style, panels = model.style, tuple(model.panels)
+    samples = timeline.state_at(sample_times(timeline))
+    x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
+    y_range = (tuple(model.view.y_range) if model.view.y_range
+               else fit_y_range(samples.p, samples.q, x_range))
+    if style.bar_max == "auto":
+        # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
+        sample_kl = divergence_values(samples.p, samples.q, ("forward", "reverse"))
+        scaled = [sample_kl[name] for name in sample_kl
+                  if name in style.bars or "trace" in panels]
+        bar_max = fit_bar_max(np.concatenate(scaled or list(sample_kl.values())))
+    else:
+        bar_max = float(style.bar_max)
+    integrand_range = None
+    if "integrand" in panels:
+        integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
+    return x_range, y_range, bar_max, integrand_range
+
+
+def _captions(timeline: Timeline, states: States) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct captions, in order of appearance, and each frame's index into them
+    (-1: none)."""
+    captions = [s.caption for s in timeline.steps]
+    texts = tuple(dict.fromkeys(c for c in captions if c))
+    if not timeline.steps:
+        return texts, np.full(len(states.t), -1)
+    index = np.array([texts.index(c) if c else -1 for c in captions] or [-1])
+    return texts, index[np.clip(states.segment, 0, None)]
