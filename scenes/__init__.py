@@ -1,7 +1,13 @@
-"""The manim side of kldemo: the scene and its reusable mobjects.
+"""The manim side of kldemo: the scene, its layout and its reusable mobjects.
 
 What it draws comes from a :class:`kldemo.plan.ScenePlan`, which is free of manim; the
 scene's modules are imported lazily, so that importing this package does not import manim.
+
+Modules: ``layout`` (where each part goes, a pure function of sizes), ``numbers`` (number
+and tick text), ``sampling`` (densities and integrands sampled for drawing) and ``labels``
+(where the curves' names go) are free of manim; ``text`` (Pango and TeX labels, glyphs,
+legends), ``paths``, ``axes``, ``bars``, ``panels``, ``markers``, ``camera`` and
+``kl_scene`` (the :class:`KLScene`) draw.
 """
 
 from __future__ import annotations
@@ -17,16 +23,19 @@ LOOK_VERSION = 2
 
 _LAZY = {
     "KLScene": "kl_scene",
-    "DensityAxes": "mobjects",
-    "DensityCurve": "mobjects",
-    "DivergenceBar": "mobjects",
-    "IntegrandPanel": "mobjects",
-    "OptimumMarker": "mobjects",
-    "TracePanel": "mobjects",
-    "GlyphNumber": "mobjects",
-    "GlyphSet": "mobjects",
-    "sample_density": "mobjects",
-    "format_nats": "mobjects",
+    "KLCamera": "camera",
+    "DensityAxes": "axes",
+    "DensityCurve": "axes",
+    "DivergenceBar": "bars",
+    "IntegrandPanel": "panels",
+    "TracePanel": "panels",
+    "OptimumMarker": "markers",
+    "GlyphNumber": "text",
+    "GlyphSet": "text",
+    "sample_density": "sampling",
+    "sample_integrands": "sampling",
+    "format_nats": "numbers",
+    "compute_layout": "layout",
 }
 
 __all__ = ["FrameStates", "Optimum", "ScenePlan", *_LAZY]

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kldemo.scenes.kl_scene import KLScene
-from kldemo.scenes.mobjects import sample_integrands
+from kldemo.scenes.sampling import sample_integrands
 from manim import tempconfig
 
+from kldemo.plan.build import build_plan
 from kldemo.plan.frames import BAR_BOUNDS
-from kldemo.rendering.render import build_plan
 from kldemo.timeline import load
 
-from .test_render import decode, kldemo
+from .conftest import decode, kldemo
 
 BARS = {
     "one": ["reverse"],
@@ -108,7 +108,7 @@ def test_nothing_overlaps_or_leaves_the_frame(folder, bars, panels, aspect):
     with tempconfig(frame_settings(width, height, folder / "media")):
         from manim import config
 
-        plan = build_plan(load(path).config, 5, "text")
+        plan = build_plan(load(path), 5, "text")
         assert plan.bars == tuple(BARS[bars]) and plan.panels == tuple(PANELS[panels])
         scene = KLScene(plan)
         scene.build()
@@ -160,12 +160,12 @@ def test_the_names_never_cover_each_other_or_the_curves(folder, aspect):
     path.write_text(NAMES)
     width, height = ASPECTS[aspect]
     with tempconfig(frame_settings(width, height, folder / "media")):
-        plan = build_plan(load(path).config, 5, "text")
+        plan = build_plan(load(path), 5, "text")
         scene = KLScene(plan)
         scene.build()
         f = plan.frames
-        coincident = [i for i in range(len(f)) if np.array_equal(f.p_means[i], f.q_means[i])
-                      and np.array_equal(f.p_stds[i], f.q_stds[i])]
+        coincident = [i for i in range(len(f)) if np.array_equal(f.p.means[i], f.q.means[i])
+                      and np.array_equal(f.p.stds[i], f.q.stds[i])]
         assert 0 in coincident and len(coincident) > 2
         spots = []
         for i in range(len(f)):
@@ -183,7 +183,7 @@ def test_the_names_never_cover_each_other_or_the_curves(folder, aspect):
 def test_bars_show_their_divergence_on_its_own_scale(folder):
     path = write(folder, BARS["all"], [], markers=False)
     with tempconfig(frame_settings(160, 90, folder / "media")):
-        plan = build_plan(load(path).config, 5, "text")
+        plan = build_plan(load(path), 5, "text")
         scene = KLScene(plan)
         scene.build()
         scene.show(7)
@@ -199,7 +199,7 @@ def test_bars_show_their_divergence_on_its_own_scale(folder):
         scene.bars["forward"].set_value(2 * plan.bar_max)
         assert len(scene.bars["forward"].overflow_mark.points) > 0
         # JS, TV and Hellinger only when their bars are shown.
-        plain = build_plan(load(write(folder, ["forward"], [], False)).config, 5, "text")
+        plain = build_plan(load(write(folder, ["forward"], [], False)), 5, "text")
         assert plain.frames.js is None and plain.frames.tv is None
 
 
@@ -221,7 +221,7 @@ def test_markers_show_only_while_p_stays_put(folder):
         "defaults: {duration: 1, hold: 1}\nstyle: {markers: true}\n"
         "keyframes:\n  - q: {mean: 2}\n  - p: {means: [-3, 3]}\n"
     )
-    plan = build_plan(load(path).config, 10, "text")
+    plan = build_plan(load(path), 10, "text")
     index, t = plan.frames.optimum, plan.frames.t
     assert len(plan.optima) == 2  # one set for each p at rest
     assert np.all(index[t < 2] == 0)  # q moves, then holds: p is at rest throughout

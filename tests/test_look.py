@@ -14,6 +14,7 @@ from scipy import integrate, stats
 from kldemo.cli import cli
 from kldemo.core.easing import EASINGS, ease
 from kldemo.core.mixture import Mixture
+from kldemo.plan.build import build_plan
 from kldemo.plan.frames import FrameStates, ScenePlan
 from kldemo.plan.theme import (
     GRAPHIC_CONTRAST,
@@ -24,7 +25,6 @@ from kldemo.plan.theme import (
     relative_luminance,
 )
 from kldemo.plan.view import fit_x_range, mass_interval, sample_times
-from kldemo.rendering.render import build_plan
 from kldemo.timeline import Timeline, load
 
 from .conftest import CONFIGS
@@ -58,8 +58,8 @@ def test_every_default_colour_stands_out_from_its_background(name):
 
 def tiny_plan(theme: str, **colors: str) -> ScenePlan:
     one = np.ones((1, 1))
-    frames = FrameStates(np.zeros(1), one, 0 * one, one, one, 0 * one, one, np.zeros(1),
-                         np.zeros(1), np.full(1, -1))
+    frames = FrameStates(np.zeros(1), Mixture(one, 0 * one, one), Mixture(one, 0 * one, one),
+                         np.zeros(1), np.zeros(1), np.full(1, -1))
     return ScenePlan(frames, (-4.0, 4.0), (0.0, 0.5), 1.0, theme=theme, **colors)
 
 
@@ -73,12 +73,12 @@ def test_a_plan_takes_its_themes_colours_unless_told(name):
 
 def test_a_config_gets_its_themes_colours_and_keeps_its_own(write_config):
     base = "p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
-    light = build_plan(load(write_config(base + "style: {theme: light}\n")).config, 5, "text")
+    light = build_plan(load(write_config(base + "style: {theme: light}\n")), 5, "text")
     assert (light.p_color, light.q_color) == (THEMES["light"].p, THEMES["light"].q)
-    dark = build_plan(load(write_config(base)).config, 5, "text")
+    dark = build_plan(load(write_config(base)), 5, "text")
     assert (dark.p_color, dark.q_color) == (THEMES["dark"].p, THEMES["dark"].q)
     own = write_config(base + "style: {theme: light, p_color: '#58C4DD', q_color: RED}\n")
-    plan = build_plan(load(own).config, 5, "text")
+    plan = build_plan(load(own), 5, "text")
     assert plan.p_color == "#58C4DD" and plan.q_color != THEMES["light"].q
 
 
