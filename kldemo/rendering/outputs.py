@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kldemo.errors import UsageError
-from kldemo.rendering.formats import FORMATS, STILL_FORMATS, VECTOR_SUFFIXES
+from kldemo.rendering.formats import FORMATS, STILL_FORMATS, VECTOR_FORMATS
 
 if TYPE_CHECKING:
     from kldemo.rendering.options import RenderOptions
@@ -33,8 +33,11 @@ def output_format(options: RenderOptions, target: Path | None) -> str:
     if target is not None and not names_folder(target):
         suffix = target.suffix.lower()
         if suffix.lstrip(".") not in FORMATS:
+            vector = (f"; for a vector figure: kldemo still CONFIG --at T -o {target.name}"
+                      if suffix.lstrip(".") in VECTOR_FORMATS else "")
             raise UsageError(f"-o {target}: kldemo cannot write {suffix} files; render writes "
-                             f"{_listed(FORMATS)} (png: the last frame), named by its suffix")
+                             f"{_listed(FORMATS)} (png: the last frame), named by its "
+                             f"suffix{vector}")
         suffix = suffix.lstrip(".")
         if options.fmt and options.fmt != suffix:
             raise UsageError(f"--format {options.fmt} and -o {target} disagree; name the output "
@@ -57,14 +60,11 @@ def output_path(config: Path, options: RenderOptions, fmt: str, several: bool) -
 
 
 def still_output(config: Path, at: float, output: Path | None) -> Path:
-    """Where ``still`` writes: -o, which must name a PNG; default media/<name>-<T>.png."""
+    """Where ``still`` writes: -o, which must name a PNG, an SVG or a PDF (the format);
+    default media/<name>-<T>.png."""
     if output is None:
         return Path("media") / f"{config.stem}-{at:g}.png"
     suffix = output.suffix.lower()
-    if suffix in VECTOR_SUFFIXES:
-        raise UsageError(f"-o {output}: vector stills ({', '.join(VECTOR_SUFFIXES)}) are not "
-                         f"supported yet; still writes {_listed(STILL_FORMATS)}: name it "
-                         f"{output.with_suffix('.png')}")
     if suffix.lstrip(".") not in STILL_FORMATS:
         what = f"{suffix} files" if suffix else "files without a suffix"
         raise UsageError(f"-o {output}: kldemo cannot write {what}; still writes "
