@@ -30,7 +30,14 @@ from kldemo.errors import (
     UsageError,
 )
 from kldemo.rendering.formats import FORMATS
-from kldemo.rendering.options import LABELS, QUALITIES
+from kldemo.rendering.options import (
+    FPS_RANGE,
+    LABELS,
+    MAX_HEIGHT,
+    MAX_WIDTH,
+    MIN_SIDE,
+    QUALITIES,
+)
 from kldemo.rendering.progress import MODES
 
 
@@ -221,7 +228,7 @@ def render_options(command: Callable[..., Any] | None = None, *,
                      default=default_quality, show_default=default_quality is not None,
                      help=f"{presets}." if default_quality else
                      f"{presets} [default: h; gif: l, and at most 50 fps]."),
-        click.option("--fps", type=click.FloatRange(min=1, max=240), help="Frames per second."),
+        click.option("--fps", type=click.FloatRange(*FPS_RANGE), help="Frames per second."),
         click.option("-r", "--resolution", metavar="W,H", callback=_parse_resolution,
                      help="Pixel size, e.g. 1920,1080 (overrides the quality's)."),
         click.option("-t", "--transparent", is_flag=True, help="Transparent background."),
@@ -238,8 +245,9 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
         width, height = (int(v) for v in value.replace("x", ",").split(","))
     except ValueError:
         raise click.BadParameter(f"{value!r}: write it as W,H, e.g. 1920,1080") from None
-    if not (16 <= width <= 7680 and 16 <= height <= 4320):
-        raise click.BadParameter(f"{value!r}: each side must be from 16 to 7680 (4320 high)")
+    if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
+        raise click.BadParameter(f"{value!r}: each side must be from {MIN_SIDE} to {MAX_WIDTH} "
+                                 f"({MAX_HEIGHT} high)")
     return width, height
 
 
@@ -271,6 +279,13 @@ def _parse_shard(ctx: click.Context, param: click.Parameter,
 @click.option("--progress", type=click.Choice(MODES), default="auto",
               show_default=True, help="auto: a bar on a terminal, plain lines otherwise.")
 @contact_sheet_option
+@click.option("--slides", is_flag=True,
+              help="Also write slides: one per keyframe, stopping on its hold; "
+                   "slides/<name>.json (manim-slides) and <name>.html beside the video.")
+@click.option("--subtitles", is_flag=True,
+              help="Also write <name>.srt and <name>.vtt beside the video, one cue per "
+                   "caption, and put them in mp4, mov and webm as a subtitle track that "
+                   "players switch on (a GIF has no track; a png is refused).")
 def render(configs: Sequence[Path], **options: Any) -> None:
     """Render keyframe files to video.
 
@@ -307,11 +322,15 @@ def watch(config: Path, **options: Any) -> None:
 @cli.command()
 @click.argument("config", type=ConfigPath)
 @click.option("--at", "at", type=float, required=True, metavar="T", help="The time in seconds.")
-@output_option("The PNG to write, named .png (default: media/<name>-<T>.png).", file_only=True)
+@output_option("The file to write, named .png, or .svg or .pdf for a vector figure (text as "
+               "paths; the page 6.4 in wide, the frame's aspect). Default: "
+               "media/<name>-<T>.png.", file_only=True)
 @render_options
 @cache_dir_option
-def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
-    """Render the one frame the video shows at time T, as PNG."""
+@click.option("--bare", is_flag=True,
+              help="Leave out the title and the caption (a figure with a caption of its own).")
+def still(config: Path, at: float, output: Path | None, bare: bool, **options: Any) -> None:
+    """Render the one frame the video shows at time T, as PNG, SVG or PDF."""
     from kldemo.rendering.options import RenderOptions
     from kldemo.rendering.outputs import still_output
     from kldemo.rendering.still import render_still
@@ -321,7 +340,7 @@ def still(config: Path, at: float, output: Path | None, **options: Any) -> None:
     target = still_output(config, at, output)
     for warning in loaded.timeline.fit_warnings():
         click.echo(f"{config}: warning: {warning}", err=True)
-    path = render_still(loaded, at, target, RenderOptions.from_cli(options))
+    path = render_still(loaded, at, target, RenderOptions.from_cli(options), bare=bare)
     click.echo(f"wrote {path}")
 
 

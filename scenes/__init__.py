@@ -19,7 +19,7 @@ from kldemo.plan.frames import FrameStates, Optimum, ScenePlan
 #: The version of the picture: bump it with every change to how any frame looks, so that
 #: segments cached by an earlier look are never spliced into a new video. The control
 #: frames' test (tests/test_control_frames.py) refuses a changed picture without a bump.
-LOOK_VERSION = 2
+LOOK_VERSION = 3
 
 _LAZY = {
     "KLScene": "kl_scene",

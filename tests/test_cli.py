@@ -71,8 +71,9 @@ def test_kl_table_shows_the_seed_values():
     result = kldemo("kl", "configs/gaussian-vs-mixture.yaml")
     assert result.returncode == 0, result.stderr
     header, first = result.stdout.splitlines()[1:3]
-    assert header.split()[-5:] == ["KL(p‖q)", "KL(q‖p)", "JS", "TV", "Hellinger"]
-    assert first.split()[-5:-3] == ["0.5268", "1.7232"]
+    # The caption comes last, where any row has one (this file's keyframes do).
+    assert header.split()[-6:] == ["KL(p‖q)", "KL(q‖p)", "JS", "TV", "Hellinger", "caption"]
+    assert first.split()[-5:-3] == ["0.5268", "1.7232"]  # this row has no caption
 
 
 def test_kl_json_has_the_specs_shape():
@@ -84,7 +85,8 @@ def test_kl_json_has_the_specs_shape():
                                                   23.75, 27.25]
     row = data["rows"][0]
     assert list(row) == ["t", "keyframe", "p", "q", "forward_kl", "reverse_kl", "js", "tv",
-                         "hellinger"]
+                         "hellinger", "caption"]
+    assert row["caption"] == "p splits into two distant modes"
     assert row["keyframe"] is None and data["rows"][1]["keyframe"] == 0
     assert row["p"] == {"weights": [0.5, 0.5], "means": [4.0, 6.0], "stds": [0.75, 0.75]}
     assert row["q"] == {"weights": [1.0], "means": [5.0], "stds": [1.0]}
@@ -99,7 +101,8 @@ def test_kl_at_and_every_and_csv():
     times = [float(line.split(",")[0]) for line in lines[1:]]
     assert times == [0.0, 1.0, 4.0, 8.0]
     # q = N(mu, 1) against N(0, 1): both KLs are mu^2 / 2; at t = 1, mu = -10 + 10/4
-    assert lines[0].split(",")[-5:] == ["forward_kl", "reverse_kl", "js", "tv", "hellinger"]
+    assert lines[0].split(",")[-6:] == ["forward_kl", "reverse_kl", "js", "tv", "hellinger",
+                                        "caption"]
     row = dict(zip(lines[0].split(","), lines[2].split(","), strict=True))
     assert float(row["forward_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)
     assert float(row["reverse_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)

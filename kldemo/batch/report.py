@@ -4,6 +4,7 @@ One entry per config rendered (by this shard, with ``--shard``)::
 
     {"path": "configs/a.yaml", "status": "ok",          # ok | cached | invalid | failed
      "output": "videos/a.mp4", "contact_sheet": null,
+     "slides": null,                                    # with --slides: json, html, clips, count
      "video_length": 28.0, "render_seconds": 3.1,       # seconds of video; of work
      "segments": 16, "rendered_segments": 2,            # the rest came from the cache
      "errors": [{"file": "configs/a.yaml", "line": 7, "column": 3,
@@ -52,6 +53,7 @@ def report_data(outcomes: list[Any], shard: tuple[int, int] | None = None,
             "rendered_segments": o.rendered,
             "errors": [error_data(d) for d in o.errors or []],
             "warnings": list(getattr(o, "warnings", None) or []),
+            "slides": _slides(getattr(o, "slides", None)),
         }
         for o in outcomes
     ]
@@ -67,6 +69,14 @@ def report_data(outcomes: list[Any], shard: tuple[int, int] | None = None,
         "configs": configs,
         "totals": totals,
     }
+
+
+def _slides(slides: Any) -> dict[str, Any] | None:
+    """With --slides: manim-slides' JSON, the HTML presenter, the clips' folder, the count."""
+    if slides is None:
+        return None
+    return {"json": str(slides.json), "html": str(slides.html), "clips": str(slides.clips),
+            "count": slides.count}
 
 
 def write_report(path: Path, outcomes: list[Any], shard: tuple[int, int] | None = None,

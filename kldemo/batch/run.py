@@ -19,6 +19,13 @@ from kldemo.errors import (
 from kldemo.rendering.options import RenderOptions
 from kldemo.rendering.outputs import contact_sheet_path, names_folder, output_format, output_path
 from kldemo.rendering.progress import Progress
+from kldemo.rendering.slides import (
+    Slideshow,
+    require_manim_slides,
+    slide_paths,
+    write_slides,
+)
+from kldemo.rendering.subtitles import subtitle_paths
 from kldemo.storage.files import check_writable
 
 
@@ -36,6 +43,7 @@ class Outcome:
     rendered: int = 0
     contact_sheet: Path | None = None
     warnings: list[str] = field(default_factory=list)   # e.g. a fit that did not converge
+    slides: Slideshow | None = None  # with --slides: what was written
 
 
 def shard(configs: list[Path], index: int, count: int) -> list[Path]:
@@ -56,6 +64,8 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
     if several and options.output is not None and not names_folder(options.output):
         raise UsageError(f"-o {options.output}: with several configs, -o names a folder "
                          "(one that exists, or a name without a suffix)")
+    if options.slides:
+        require_manim_slides()
     outputs: dict[Path, tuple[Path, str]] = {}
     writers: dict[Path, Path] = {}  # every file a config writes -> that config
     for config in sorted(dict.fromkeys(configs), key=lambda p: p.as_posix()):
@@ -63,6 +73,13 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
         options.for_format(fmt)  # an impossible frame rate is refused before anything renders
         target = output_path(config, options, fmt, several)
         written = [target, contact_sheet_path(target)] if options.contact_sheet else [target]
+        if options.slides:
+            written += slide_paths(target)
+        if options.subtitles:
+            if fmt == "png":
+                raise UsageError("--subtitles: a png is one frame, with no time to caption; "
+                                 "render a video (mp4, mov, webm or gif)")
+            written += subtitle_paths(target)
         for path in written:
             other = writers.setdefault(path.resolve(), config)
             if other != config:
@@ -88,6 +105,8 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     try:
         loaded = load(config)
         check_writable(target)  # before the work, not after it
+        for path in slide_paths(target)[:2] if options.slides else ():
+            check_writable(path)  # the JSON and the HTML
         warnings = loaded.timeline.fit_warnings()
         for warning in warnings:
             progress.error(f"{config}: warning: {warning}")
@@ -97,6 +116,8 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
                           done.length, done.seconds, segments=done.segments,
                           rendered=done.rendered, contact_sheet=done.contact_sheet,
                           warnings=warnings)
+        if options.slides:
+            outcome.slides = write_slides(loaded, options, target, fmt, progress)
     except ConfigError as error:
         for diagnostic in error.diagnostics:
             progress.error(str(diagnostic))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kldemo.core.registry import DIVERGENCES, divergence_values
+from kldemo.plan.captions import caption_index, caption_opacity, caption_texts
 from kldemo.plan.frames import FrameStates, ScenePlan
 from kldemo.plan.view import (
     fit_bar_max,
@@ -24,7 +25,7 @@ from kldemo.plan.view import (
 
 if TYPE_CHECKING:
     from kldemo.config.spec import ConfigSpec
-    from kldemo.timeline import Loaded, States, Timeline
+    from kldemo.timeline import Loaded, Timeline
 
 
 def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
@@ -44,11 +45,13 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
     optima, optimum = (), None
     if style.markers:
         optima, optimum = optimum_markers(timeline, states.t, states.p)
-    caption_texts, frame_caption = _captions(timeline, states)
+    frame_caption = caption_index(timeline, states.segment)
+    opacity = caption_opacity(timeline, states.t, states.segment, frame_caption, fps,
+                              style.caption_fade)
 
     frames = FrameStates(
         t=states.t, p=states.p, q=states.q, forward_kl=forward, reverse_kl=reverse,
-        caption=frame_caption, optimum=optimum,
+        caption=frame_caption, optimum=optimum, caption_opacity=opacity,
         **{DIVERGENCES[name].column: values for name, values in shown.items()},
     )
     return ScenePlan(
@@ -57,8 +60,9 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
         p_color=style.p_color,
         q_color=style.q_color,
         labels=labels, title=model.title,
-        captions=caption_texts, bars=bars, panels=panels, integrand_range=integrand_range,
-        duration=timeline.duration, optima=tuple(optima),
+        captions=caption_texts(timeline), bars=bars, panels=panels,
+        integrand_range=integrand_range, duration=timeline.duration, optima=tuple(optima),
+        digits=style.digits,
     )
 
 
@@ -84,13 +88,3 @@ def _view(model: ConfigSpec, timeline: Timeline) -> tuple[
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     return x_range, y_range, bar_max, integrand_range
 
-
-def _captions(timeline: Timeline, states: States) -> tuple[tuple[str, ...], np.ndarray]:
-    """The distinct captions, in order of appearance, and each frame's index into them
-    (-1: none)."""
-    captions = [s.caption for s in timeline.steps]
-    texts = tuple(dict.fromkeys(c for c in captions if c))
-    if not timeline.steps:
-        return texts, np.full(len(states.t), -1)
-    index = np.array([texts.index(c) if c else -1 for c in captions] or [-1])
-    return texts, index[np.clip(states.segment, 0, None)]

@@ -32,7 +32,8 @@ class FrameStates:
     :attr:`ScenePlan.captions`, or -1 for none.
     ``js``, ``tv`` and ``hellinger`` are given when their bar is shown (else None);
     ``optimum`` (when markers are shown) holds an index into :attr:`ScenePlan.optima`,
-    or -1 where no markers are drawn.
+    or -1 where no markers are drawn. ``caption_opacity`` is the caption's opacity in each
+    frame, in [0, 1] (a fade; :mod:`kldemo.plan.captions`); None shows every caption fully.
     """
 
     t: np.ndarray
@@ -45,6 +46,7 @@ class FrameStates:
     tv: np.ndarray | None = None
     hellinger: np.ndarray | None = None
     optimum: np.ndarray | None = None
+    caption_opacity: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -89,7 +91,8 @@ class ScenePlan:
     integrand panel and ``duration`` the time span of the trace panel (the video's
     length). ``optima`` holds sets of optimum markers, one per p that stays put; each
     frame's ``optimum`` picks one (or none). ``p_color`` and ``q_color`` left as None
-    become the theme's own.
+    become the theme's own. ``digits`` is how many significant figures the bars' numbers
+    show (1 to 8).
     """
 
     frames: FrameStates
@@ -107,6 +110,7 @@ class ScenePlan:
     integrand_range: tuple[float, float] | None = None
     duration: float | None = None
     optima: tuple[tuple[Optimum, ...], ...] = ()
+    digits: int = 3
 
     def __post_init__(self) -> None:
         from .theme import THEMES
@@ -120,6 +124,8 @@ class ScenePlan:
         unknown = [b for b in self.bars if b not in BAR_NAMES]
         if unknown or len(set(self.bars)) != len(self.bars):
             raise ValueError(f"bars must be distinct names from {BAR_NAMES} (got {self.bars})")
+        if not 1 <= self.digits <= 8:
+            raise ValueError(f"digits must be 1 to 8 (got {self.digits})")
         unknown = [p for p in self.panels if p not in PANEL_NAMES]
         if unknown or len(set(self.panels)) != len(self.panels):
             raise ValueError(

@@ -4,7 +4,9 @@ Every row has every divergence of :data:`kldemo.core.registry.DIVERGENCES`, in i
 both KLs and, beside them, the Jensen-Shannon divergence (nats), the total variation
 distance and the Hellinger distance. JSON rows keep the keys ``t, keyframe, p, q`` in that
 order, followed by each divergence's ``column`` (``forward_kl, reverse_kl, js, tv,
-hellinger``).
+hellinger``), then ``caption``: the caption the video's frame at t shows, or null
+(:mod:`kldemo.plan.captions`). CSV ends each row with it (empty for none); the table shows
+it last, where any row has one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from kldemo.core.mixture import Mixture
 from kldemo.core.registry import DIVERGENCES, divergence_values
 from kldemo.errors import UsageError
+from kldemo.plan.captions import captions_at
 from kldemo.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ class Rows:
     """The divergences at times ``t``; parameters as arrays with a leading time axis.
 
     ``values`` maps each divergence's name (``forward``, ...) to its values, in the
-    registry's order.
+    registry's order; ``captions`` holds the caption shown at each time (None: none).
     """
 
     t: np.ndarray
@@ -44,6 +47,7 @@ class Rows:
     q: Mixture
     duration: float
     values: dict[str, np.ndarray]
+    captions: list[str | None]
 
 
 def report_times(timeline: Timeline, at: Sequence[float] = (),
@@ -71,7 +75,8 @@ def kl_rows(timeline: Timeline, at: Sequence[float] = (), every: float | None = 
     t = report_times(timeline, at, every)
     states = timeline.state_at(t)
     values = divergence_values(states.p, states.q)
-    return Rows(t, timeline.keyframe_of(t), states.p, states.q, timeline.duration, values)
+    return Rows(t, timeline.keyframe_of(t), states.p, states.q, timeline.duration, values,
+                captions_at(timeline, states.segment))
 
 
 def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
@@ -100,6 +105,7 @@ def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
                 "p": _mixture_dict(rows.p, i),
                 "q": _mixture_dict(rows.q, i),
                 **{DIVERGENCES[name].column: float(v[i]) for name, v in rows.values.items()},
+                "caption": rows.captions[i],
             }
             for i in range(len(rows.t))
         ],
@@ -112,12 +118,13 @@ def _csv(out: TextIO, rows: Rows) -> None:
     for name, m in (("p", rows.p), ("q", rows.q)):
         for param in ("weights", "means", "stds"):
             columns += [f"{name}_{param[:-1]}{k}" for k in range(m.components)]
-    writer.writerow([*columns, *(DIVERGENCES[name].column for name in rows.values)])
+    writer.writerow([*columns, *(DIVERGENCES[name].column for name in rows.values), "caption"])
     for i in range(len(rows.t)):
         params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
         keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
         writer.writerow([repr(float(rows.t[i])), keyframe, *params,
-                         *(repr(float(v[i])) for v in rows.values.values())])
+                         *(repr(float(v[i])) for v in rows.values.values()),
+                         rows.captions[i] or ""])
 
 
 NEGLIGIBLE = 1e-12  # relative to the scale of the problem: below it, a number prints as 0
@@ -161,8 +168,12 @@ def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
         ]
         for i in range(len(rows.t))
     ]
-    widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
     right = {0, *range(4, len(header))}
+    if any(rows.captions):  # last, where it may run long
+        header.append("caption")
+        for row, caption in zip(body, rows.captions, strict=True):
+            row.append(caption or "")
+    widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
     title = config.model.title or config.path.name
     out.write(f"{title} ({rows.duration:g} s)\n")
     for row in [header, *body]:

@@ -89,6 +89,8 @@ class FrameDrawer:
             columns.append(f.optimum)  # markers appear once p has come to rest
         if "trace" in self.plan.panels:
             columns.append(f.t)  # the trace grows during holds too
+        if f.caption_opacity is not None:
+            columns.append(f.caption_opacity)  # a caption fades during a hold
         return b"".join(np.asarray(array[i]).tobytes() for array in columns)
 
     def draw(self, i: int) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from kldemo.rendering.options import RenderOptions, resolve_labels
 from kldemo.rendering.pool import drawer_for, render_segments
 from kldemo.rendering.segments import Segment, cut_segments, segment_keys
 from kldemo.rendering.still import render_still_plan
+from kldemo.rendering.subtitles import Cue, caption_cues, write_subtitles
 from kldemo.rendering.video import VideoSettings
 from kldemo.storage.files import atomic_path
 
@@ -64,9 +65,14 @@ def render_config(loaded: Loaded, options: RenderOptions, target: Path, fmt: str
         render_still_plan(plan, len(plan.frames) - 1, target, options)
         rendered = Rendered(target, length, time.perf_counter() - began)
     else:
-        segments, drawn = _render_video(loaded, plan, options, target, fmt, progress)
+        cues = caption_cues(plan, options.frame_rate) if options.subtitles else None
+        segments, drawn = _render_video(loaded, plan, options, target, fmt, progress, cues)
         rendered = Rendered(target, length, time.perf_counter() - began, segments, drawn)
         progress.finish(loaded.path, target, rendered.seconds)
+        if cues is not None:  # beside the video, once it is there
+            srt_path, vtt_path = write_subtitles(cues, target)
+            progress.note(f"{loaded.path.name}: wrote {srt_path} and {vtt_path} "
+                          f"({len(cues)} cue(s))")
     if contact_sheet is not None:
         from kldemo.rendering.contact import write_contact_sheet
 
@@ -77,7 +83,8 @@ def render_config(loaded: Loaded, options: RenderOptions, target: Path, fmt: str
 
 
 def _render_video(loaded: Loaded, plan: ScenePlan, options: RenderOptions, target: Path,
-                  fmt: str, progress: Progress) -> tuple[int, int]:
+                  fmt: str, progress: Progress, cues: list[Cue] | None = None,
+                  ) -> tuple[int, int]:
     """The video: its segments from the cache or drawn, joined into ``target``. Returns how
     many segments it has and how many were drawn."""
     from kldemo.rendering.video import join_segments
@@ -112,7 +119,8 @@ def _render_video(loaded: Loaded, plan: ScenePlan, options: RenderOptions, targe
         render_segments(plan, video, options.transparent, [segments[i] for i in todo], scratch,
                         options.workers, options.verbose, finished, held)
         with atomic_path(target) as temporary:
-            join_segments([files[i] for i in range(len(segments))], temporary, fmt, video)
+            join_segments([files[i] for i in range(len(segments))], temporary, fmt, video,
+                          cues)
         if cache is not None:
             cache.evict(keep={s.key for s in segments})
     return len(segments), len(todo)

@@ -23,6 +23,8 @@ QUALITIES = {  # manim's presets: width, height, frames per second
 }
 #: The labels: typeset with LaTeX, drawn as Unicode text, or tex where LaTeX is installed.
 LABELS = ("auto", "tex", "text")
+FPS_RANGE = (1, 240)  # frames per second a render may ask for
+MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 16, 7680, 4320  # pixel sizes a render may ask for (8K)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class RenderOptions:
     report: Path | None = None
     progress: str = "auto"
     contact_sheet: bool = False
+    slides: bool = False  # also the slides: manim-slides' JSON and an HTML presenter
+    subtitles: bool = False  # also NAME.srt and NAME.vtt, and a track in mp4/mov/webm
 
     @classmethod
     def from_cli(cls, options: dict[str, Any]) -> RenderOptions:

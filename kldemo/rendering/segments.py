@@ -80,13 +80,15 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
         __version__, manim.__version__, look_version(), video, transparent, plan.x_range,
         plan.y_range,
         plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
-        plan.bars, plan.panels, plan.integrand_range, plan.optima,
+        plan.bars, plan.panels, plan.integrand_range, plan.optima, plan.digits,
         # The trace panel's time axis spans the video: only it makes the length matter.
         plan.duration if "trace" in plan.panels else None,
     ))
     f = plan.frames
-    # Hashed in this order: p's and q's parameters, the divergences, the markers.
-    columns = [*f.p, *f.q, *(getattr(f, d.column) for d in DIVERGENCES.values()), f.optimum]
+    # Hashed in this order: p's and q's parameters, the divergences, the markers, the
+    # caption's opacity (a fade).
+    columns = [*f.p, *f.q, *(getattr(f, d.column) for d in DIVERGENCES.values()), f.optimum,
+               f.caption_opacity]
     columns = [array for array in columns if array is not None]
     # The trace panel draws every frame so far: a segment's pixels depend on the frames
     # before it (and on the frame count, which sets how densely the trace is sampled).

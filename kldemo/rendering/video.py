@@ -13,11 +13,15 @@ import io
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
 
 from kldemo.rendering.formats import GIF_MAX_FPS
+
+if TYPE_CHECKING:
+    from kldemo.rendering.subtitles import Cue
 
 #: The version of the encoding: bump it with every change to how segments are encoded
 #: (codec options, pixel formats), so that cached segments of another encoding are not
@@ -112,8 +116,11 @@ class SegmentEncoder:
             self.container.close()
 
 
-def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings) -> None:
-    """Concatenate segment files into ``target`` by stream copy (GIF: palettised).
+def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings,
+                  cues: list[Cue] | None = None) -> None:
+    """Concatenate segment files into ``target`` by stream copy (GIF: palettised); with
+    ``cues``, mp4, mov and webm get a subtitle track of them, muxed in time order among the
+    video's packets (GIF has no subtitle track).
 
     Every segment starts its clock at frame 0. Times are recomputed from frame numbers, never
     by adding tick offsets: a container whose time base is not a multiple of the frame rate
@@ -131,6 +138,7 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
         return
     delay = max(_reorder_delay(s, settings.fps) for s in segments)
     with av.open(str(target), mode="w", format=fmt) as output:
+        captions = None
         copy = None
         before = 0  # frames of the segments already copied
         for segment in segments:
@@ -141,6 +149,8 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
                     copy.time_base = stream.time_base
                     if settings.pixel_format == "yuva420p":
                         copy.pix_fmt = "yuva420p"
+                    if cues:  # the track after the video: stream 1 (none without a cue)
+                        captions = _Captions(output, fmt, cues)
                 if stream.time_base != copy.time_base:
                     raise ValueError(f"{segment}: time base {stream.time_base} differs from "
                                      f"{copy.time_base}")
@@ -154,9 +164,35 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
                     packet.dts = round((before + frames - delay) * per_frame)
                     packet.duration = round((shown + 1) * per_frame) - packet.pts
                     packet.stream = copy
+                    if captions is not None:
+                        captions.mux_until(packet.dts * copy.time_base)
                     output.mux(packet)
                     frames += 1
                 before += frames
+        if captions is not None:
+            captions.mux_until(None)
+
+
+class _Captions:
+    """A subtitle track being muxed: its cues' packets, each written once the video has
+    come to its time."""
+
+    def __init__(self, output: av.container.OutputContainer, fmt: str, cues: list[Cue]):
+        from kldemo.rendering.subtitles import add_track
+
+        self.output, self.fmt, self.cues = output, fmt, cues
+        self.stream = add_track(output, fmt)
+        self.packets: list[av.Packet] | None = None  # encoded when first needed
+
+    def mux_until(self, time: Fraction | None) -> None:
+        """Write the cues that start at or before ``time`` (seconds; None: all left)."""
+        from kldemo.rendering.subtitles import TRACK_TIME_BASE, track_packets
+
+        if self.packets is None:
+            self.packets = track_packets(self.stream, self.fmt, self.cues)
+        while self.packets and (time is None
+                                or self.packets[0].pts * TRACK_TIME_BASE <= time):
+            self.output.mux(self.packets.pop(0))
 
 
 def _reorder_delay(segment: Path, fps: Fraction) -> int:
