@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kldemo.config import LoadedConfig, load_config
+from kldemo.config.load import ConfigSource
 from kldemo.config.spec import SHORTHAND_OF
 from kldemo.core.easing import ease, easing_range
 from kldemo.core.mixture import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD, Mixture
@@ -172,12 +173,12 @@ class Loaded:
         return self.config.path
 
 
-def load(path: str | Path) -> Loaded:
-    """Read a keyframe file, check it, and resolve its keyframes: what every command does
-    first. Raises ConfigError with every problem: those of the format
-    (:func:`kldemo.config.load_config`), then the rules that span keyframes
+def load(source: ConfigSource) -> Loaded:
+    """Read a keyframe file (or a config given as a dict), check it, and resolve its
+    keyframes: what every command does first. Raises ConfigError with every problem: those
+    of the format (:func:`kldemo.config.load_config`), then the rules that span keyframes
     (:func:`check_sequence`)."""
-    config = load_config(path)
+    config = load_config(source)
     problems, timeline = _checked(config.model)
     if problems or timeline is None:
         raise ConfigError([config.document.diagnostic(where, message)

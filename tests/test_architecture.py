@@ -24,6 +24,7 @@ from .conftest import REPO
 ROOMS = [
     "kldemo.__main__",
     "kldemo.cli",
+    "kldemo.api",  # the CLI's twin for Python scripts and notebooks
     "kldemo.watch",
     "kldemo.batch",
     "kldemo.rendering",

@@ -72,7 +72,7 @@ def gif_delays(path: Path) -> tuple[list[int], int | None]:
 # -- the name decides the format --------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["x.avi", "story.vtt", "fig.pdf", "clip.mkv"])
+@pytest.mark.parametrize("name", ["x.avi", "story.vtt", "clip.mkv"])  # svg, pdf: test_vector
 def test_a_suffix_render_cannot_write_is_refused(tmp_path, steps, name):
     result = kldemo("render", steps, "-o", tmp_path / name, "--progress", "none")
     assert result.returncode == 2
@@ -91,20 +91,12 @@ def test_format_and_a_conflicting_suffix_are_refused(tmp_path, steps):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
-@pytest.mark.parametrize("name", ["fig.pdf", "fig.svg"])
-def test_vector_stills_are_refused_for_now(tmp_path, steps, name):
-    result = kldemo("still", steps, "--at", "1", "-o", tmp_path / name)
-    assert result.returncode == 2
-    assert "vector stills (.svg, .pdf) are not supported yet; still writes png" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
-
-
 def test_a_still_named_other_than_png_is_refused(tmp_path, steps):
     result = kldemo("still", steps, "--at", "1", "-o", tmp_path / "frame.jpg")
     assert result.returncode == 2
     assert result.stderr == (f"kldemo: error: -o {tmp_path / 'frame.jpg'}: kldemo cannot write "
-                             f".jpg files; still writes png: name it {tmp_path / 'frame.png'}\n")
+                             f".jpg files; still writes png, svg or pdf: name it "
+                             f"{tmp_path / 'frame.png'}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 

@@ -8,6 +8,8 @@ timeline (:func:`kldemo.timeline.load`, what every command calls).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from kldemo.config import messages
 from kldemo.config.spec import ConfigSpec, EasingName
-from kldemo.config.yamlfile import DocPath, YamlDocument, read_yaml
+from kldemo.config.yamlfile import DocPath, YamlDocument, document_from_data, read_yaml
 from kldemo.errors import MAX_REPORTED, ConfigError, Diagnostic
 
 
@@ -33,13 +35,23 @@ class LoadedConfig:
         return self.path.stem
 
 
-def load_config(path: str | Path) -> LoadedConfig:
+#: A keyframe file's path, or a config given as a dict (the Python API's), checked alike.
+ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_config(source: ConfigSource) -> LoadedConfig:
     """Read a keyframe file and check its format; raise ConfigError with every problem found.
 
-    The rules that span keyframes are the timeline's (:func:`kldemo.timeline.load` checks
-    both: what every command calls)."""
-    path = Path(path)
-    document = read_yaml(path)
+    ``source`` may also be the config as a dict, checked by the same code: its diagnostics
+    name ``<dict>`` (without lines), and its path is ``<dict>``, whose folder is the working
+    one. The rules that span keyframes are the timeline's (:func:`kldemo.timeline.load`
+    checks both: what every command calls)."""
+    if isinstance(source, Mapping):
+        document = document_from_data(source)
+        path = Path(document.file)
+    else:
+        path = Path(source)
+        document = read_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([document.diagnostic(
             (), f"the top level must be a mapping with keys such as p, q and keyframes "

@@ -335,6 +335,16 @@ class StyleSpec(_Model):
                     "Gaussians (dashed, labelled)",
         examples=[True],
     )
+    caption_fade: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = Field(
+        default=0.3,
+        description="seconds over which a caption fades in where it appears and out where it "
+                    "goes (shortened to half its span when that is shorter); 0 cuts",
+        examples=[0.5, 0],
+    )
+    digits: Annotated[int, Field(ge=1, le=8)] = Field(
+        default=3, description="significant figures of the numbers above the bars (1 to 8)",
+        examples=[5],
+    )
 
     @field_validator("bars")
     @classmethod

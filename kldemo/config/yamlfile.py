@@ -8,10 +8,12 @@ neither memory nor time. Every value's line and column is kept for error message
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from kldemo.errors import ConfigError, Diagnostic
@@ -316,3 +318,62 @@ class _Builder:
                                          key_node.start_mark.column + 1)
             result[key] = self.build(value_node, child, depth + 1)
         return result
+
+
+DICT_SOURCE = "<dict>"  # the name diagnostics give a config passed in memory
+
+
+def document_from_data(data: Any, name: str = DICT_SOURCE) -> YamlDocument:
+    """A config given as Python data (the API's dicts), held to the rules of a file.
+
+    The same plain subset as YAML (dicts with string keys, lists, strings, numbers,
+    booleans, None), the same bounds on nesting and size, so that a dict is checked by
+    exactly the code that checks a file. Tuples read as lists, and numpy's numbers and
+    arrays as the Python values they hold (a notebook computes means with numpy). The data
+    is copied: nothing later sees or changes the caller's dict. There are no positions:
+    the diagnostics name ``name`` and the path, without a line.
+    """
+    document = YamlDocument(name, None)
+    diagnostics: list[Diagnostic] = []
+    count = 0
+
+    def plain(value: Any, path: DocPath, depth: int, within: frozenset[int]) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            if count == MAX_NODES + 1:
+                diagnostics.append(document.diagnostic(path, f"more than {MAX_NODES:,} values"))
+            return None
+        if depth > MAX_DEPTH:
+            diagnostics.append(document.diagnostic(path, f"nested more than {MAX_DEPTH} levels "
+                                                         "deep"))
+            return None
+        if isinstance(value, np.generic | np.ndarray):
+            value = value.tolist()
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if id(value) in within:
+            diagnostics.append(document.diagnostic(path, "holds itself (a recursive dict or "
+                                                         "list); write the values out"))
+            return None
+        inside = within | {id(value)}
+        if isinstance(value, Mapping):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    diagnostics.append(document.diagnostic(
+                        path, f"keys must be names (strings), not {key!r}"))
+                    continue
+                result[key] = plain(item, (*path, key), depth + 1, inside)
+            return result
+        if isinstance(value, list | tuple):
+            return [plain(item, (*path, i), depth + 1, inside) for i, item in enumerate(value)]
+        diagnostics.append(document.diagnostic(
+            path, f"a Python {type(value).__name__} cannot be in a config, which holds "
+                  "dicts, lists, strings, numbers, booleans and None"))
+        return None
+
+    document.data = plain(data, (), 0, frozenset())
+    if diagnostics:
+        raise ConfigError(diagnostics)
+    return document
