@@ -414,3 +414,18 @@ def test_kl_of_fit_configs_prints_no_numpy_warnings(text, write_config):
     result = kldemo("kl", str(path))
     assert result.returncode == 0, result.stderr
     assert "RuntimeWarning" not in result.stderr and "warning" not in result.stderr
+
+
+def test_a_component_whose_weight_vanishes_ends_the_fit_with_a_warning_not_a_crash(tmp_path):
+    # Two coincident components of q, far from p: the forward fit gives one of them all the
+    # weight, and the other's weight falls below rounding, leaving its mean and std free.
+    config = tmp_path / "vanishing.yaml"
+    config.write_text("p: {means: [2.662], stds: [0.235]}\n"
+                      "q: {means: [0.0, 0.0], stds: [0.2, 0.293]}\n"
+                      "keyframes:\n  - fit: forward\n")
+    result = kldemo("kl", config, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "RuntimeWarning" not in result.stderr
+    end = json.loads(result.stdout)["rows"][-1]
+    assert 0 <= end["forward_kl"] < 1e-9
+    assert max(end["q"]["weights"]) > 1 - 1e-9

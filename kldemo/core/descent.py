@@ -130,6 +130,10 @@ def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS
                 grad = basis.T @ problem.gradient(u, POLISH_RTOL)
                 vertices.append(u)
             hessian, asymmetry = _reduced_hessian(problem, u, basis)
+            if not np.all(np.isfinite(hessian)):
+                # A component whose weight has fallen below rounding makes its own mean
+                # and std free, and the metric for them infinite: stop here, and say so.
+                return Descent(vertices, False, None, size, float(np.linalg.norm(grad)), False)
             values, vectors = np.linalg.eigh(hessian)
             biggest = max(float(np.abs(values).max()), 1e-300)
             flat = _flat_tolerance(biggest, asymmetry)

@@ -195,7 +195,12 @@ def _cached_path(p_key: tuple, q_key: tuple, direction: Direction,
     q = Mixture(*(np.array(v) for v in q_key))
     problem = Objective(p, q, direction, optimize)
     start = coordinates(q)
-    vertices, descent = descend(problem, start, PATH_STEP, PATH_TOLERANCE, max_newton)
+    # A component whose weight vanishes on the way leaves its mean and std free, and trial
+    # points may take them to where its density overflows: such trials give non-finite
+    # values, which the descent rejects (every comparison with NaN is false) and which end
+    # the polish; numpy need not warn of them.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        vertices, descent = descend(problem, start, PATH_STEP, PATH_TOLERANCE, max_newton)
     # Drop segments too short to advance the arc length (the last Newton steps, 1e-15
     # long after a path of several units): FitPath.at divides by each segment's span of
     # arc length. The first and last vertex stay exact.
