@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = "1"         # one core: set before numpy loads BLAS
+    os.environ[_variable] = "1"  # one core: set before numpy loads BLAS
 
 import argparse  # noqa: E402  (imports follow the thread settings above)
 import statistics  # noqa: E402
@@ -61,8 +61,11 @@ def median_seconds(p, q, repeat: int) -> float:
 
 
 def _mp_components(mixture) -> list[tuple]:
-    return [(mp.mpf(float(w)), mp.mpf(float(m)), mp.mpf(float(s)))
-            for w, m, s in zip(*mixture, strict=True) if w > 0]
+    return [
+        (mp.mpf(float(w)), mp.mpf(float(m)), mp.mpf(float(s)))
+        for w, m, s in zip(*mixture, strict=True)
+        if w > 0
+    ]
 
 
 def _mp_log_density(x, components):
@@ -75,18 +78,20 @@ def _mp_breakpoints(comps, lo, hi) -> list:
     for components in comps:
         for _, m, s in components:
             points.update(m + k * s for k in (-12, -5, -2, 0, 2, 5, 12))
-        for i, (w1, m1, s1) in enumerate(components):      # crossings, graded
-            for w2, m2, s2 in components[i + 1:]:
+        for i, (w1, m1, s1) in enumerate(components):  # crossings, graded
+            for w2, m2, s2 in components[i + 1 :]:
                 a = 1 / (2 * s2**2) - 1 / (2 * s1**2)
                 b = m1 / s1**2 - m2 / s2**2
-                c = (m2**2 / (2 * s2**2) - m1**2 / (2 * s1**2)
-                     + mp.log(w1 / s1) - mp.log(w2 / s2))
+                c = m2**2 / (2 * s2**2) - m1**2 / (2 * s1**2) + mp.log(w1 / s1) - mp.log(w2 / s2)
                 if a == 0:
                     roots = [-c / b] if b != 0 else []
                 else:
                     disc = b * b - 4 * a * c
-                    roots = ([(-b + r) / (2 * a) for r in (-mp.sqrt(disc), mp.sqrt(disc))]
-                             if disc >= 0 else [])
+                    roots = (
+                        [(-b + r) / (2 * a) for r in (-mp.sqrt(disc), mp.sqrt(disc))]
+                        if disc >= 0
+                        else []
+                    )
                 for x in roots:
                     offset = 1 / abs(2 * a * x + b)
                     points.add(x)
@@ -107,8 +112,7 @@ def mp_kl(p, q, dps: int = 40) -> float:
 
         lo = min(m - 14 * s for _, m, s in comps[0])
         hi = max(m + 14 * s for _, m, s in comps[0])
-        return float(mp.quad(integrand, _mp_breakpoints(comps, lo, hi),
-                             method="gauss-legendre"))
+        return float(mp.quad(integrand, _mp_breakpoints(comps, lo, hi), method="gauss-legendre"))
 
 
 def mp_symmetric(p, q, dps: int = 40) -> tuple[float, float, float]:
@@ -131,51 +135,74 @@ def mp_symmetric(p, q, dps: int = 40) -> tuple[float, float, float]:
         points = _mp_breakpoints(comps, lo, hi)
         grid = sorted(set(points) | {lo + (hi - lo) * k / 200 for k in range(201)})
         signs = [log_ratio(x) for x in grid]
-        roots = sorted([x for x, sign in zip(grid, signs, strict=True) if sign == 0]
-                       + [mp.findroot(log_ratio, (grid[k], grid[k + 1]), solver="anderson")
-                          for k in range(len(grid) - 1) if signs[k] * signs[k + 1] < 0])
+        roots = sorted(
+            [x for x, sign in zip(grid, signs, strict=True) if sign == 0]
+            + [
+                mp.findroot(log_ratio, (grid[k], grid[k + 1]), solver="anderson")
+                for k in range(len(grid) - 1)
+                if signs[k] * signs[k + 1] < 0
+            ]
+        )
 
         def cdfs(x):
-            return [mp.fsum(w * mp.ncdf(x, m, s) for w, m, s in components)
-                    for components in comps]
+            return [mp.fsum(w * mp.ncdf(x, m, s) for w, m, s in components) for components in comps]
 
         ends = [cdfs(x) for x in (-mp.inf, *roots, mp.inf)]
         tv = mp.fsum(abs((b[0] - a[0]) - (b[1] - a[1])) for a, b in pairwise(ends)) / 2
 
-        def js(x):                  # (p+q)/4 [(1+t) log(1+t) + (1-t) log(1-t)], t = (p-q)/(p+q)
+        def js(x):  # (p+q)/4 [(1+t) log(1+t) + (1-t) log(1-t)], t = (p-q)/(p+q)
             p_x, q_x = (mp.exp(v) for v in logs(x))
             t = (p_x - q_x) / (p_x + q_x)
             # (1 ± t) log(1 ± t) -> 0 where p or q is below 1e-40 of the other
             terms = [(1 + s) * mp.log1p(s) for s in (t, -t) if 1 + s != 0]
             return (p_x + q_x) / 4 * mp.fsum(terms)
 
-        def hellinger2(x):          # ½ (sqrt p - sqrt q)^2: no cancellation when tiny
+        def hellinger2(x):  # ½ (sqrt p - sqrt q)^2: no cancellation when tiny
             return (mp.exp(logs(x)[0] / 2) - mp.exp(logs(x)[1] / 2)) ** 2 / 2
 
         # sqrt p decays half as fast as p: resolve its tails out to e^-100
-        tails = {m + k * s for components in comps for _, m, s in components
-                 for k in (-28, -20, -16, 16, 20, 28)}
+        tails = {
+            m + k * s
+            for components in comps
+            for _, m, s in components
+            for k in (-28, -20, -16, 16, 20, 28)
+        }
         points = sorted(x for x in set(points) | set(roots) | tails if lo <= x <= hi)
-        return (float(mp.quad(js, points, method="gauss-legendre")), float(tv),
-                float(mp.sqrt(mp.quad(hellinger2, points, method="gauss-legendre"))))
+        return (
+            float(mp.quad(js, points, method="gauss-legendre")),
+            float(tv),
+            float(mp.sqrt(mp.quad(hellinger2, points, method="gauss-legendre"))),
+        )
 
 
 HARD_CASES = {
     "N(0, 1e-3^2) vs N(0, 10^2)": (([1.0], [0.0], [1e-3]), ([1.0], [0.0], [10.0])),
-    "narrow (1e-3) vs wide (10)": (([0.5, 0.5], [0.0, 0.5], [1e-3, 1.0]),
-                                   ([0.7, 0.3], [0.0, 2.0], [10.0, 3.0])),
-    "narrow (1e-3) vs wide (1e3)": (([0.5, 0.5], [0.0, 1.0], [1e-3, 1.0]),
-                                    ([0.5, 0.5], [0.0, 5.0], [1e3, 1e3])),
+    "narrow (1e-3) vs wide (10)": (
+        ([0.5, 0.5], [0.0, 0.5], [1e-3, 1.0]),
+        ([0.7, 0.3], [0.0, 2.0], [10.0, 3.0]),
+    ),
+    "narrow (1e-3) vs wide (1e3)": (
+        ([0.5, 0.5], [0.0, 1.0], [1e-3, 1.0]),
+        ([0.5, 0.5], [0.0, 5.0], [1e3, 1e3]),
+    ),
     "modes 50 std apart": (([0.5, 0.5], [-25.0, 25.0], [1.0, 1.0]), ([1.0], [0.0], [20.0])),
-    "both with modes 50 apart": (([0.3, 0.7], [0.0, 50.0], [1.0, 1.0]),
-                                 ([0.7, 0.3], [0.0, 50.0], [1.0, 1.0])),
+    "both with modes 50 apart": (
+        ([0.3, 0.7], [0.0, 50.0], [1.0, 1.0]),
+        ([0.7, 0.3], [0.0, 50.0], [1.0, 1.0]),
+    ),
     "spike inside broad": (([0.9, 0.1], [0.0, 3.0], [10.0, 1e-3]), ([1.0], [0.0], [10.0])),
-    "means near 1e3": (([0.5, 0.5], [1000.0, 1003.0], [1.0, 2.0]),
-                       ([0.4, 0.6], [1001.0, 1000.0], [1.5, 0.01])),
-    "weights 1e-6": (([1 - 1e-6, 1e-6], [0.0, 5.0], [1.0, 0.1]),
-                     ([1e-6, 1 - 1e-6], [-3.0, 0.5], [0.01, 1.2])),
-    "near identical": (([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
-                       ([0.4, 0.6], [1e-6, 2.0], [1.0, 1.5 * (1 + 1e-7)])),
+    "means near 1e3": (
+        ([0.5, 0.5], [1000.0, 1003.0], [1.0, 2.0]),
+        ([0.4, 0.6], [1001.0, 1000.0], [1.5, 0.01]),
+    ),
+    "weights 1e-6": (
+        ([1 - 1e-6, 1e-6], [0.0, 5.0], [1.0, 0.1]),
+        ([1e-6, 1 - 1e-6], [-3.0, 0.5], [0.01, 1.2]),
+    ),
+    "near identical": (
+        ([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
+        ([0.4, 0.6], [1e-6, 2.0], [1.0, 1.5 * (1 + 1e-7)]),
+    ),
 }
 
 
@@ -183,16 +210,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=10_000, help="states per timeline")
     parser.add_argument("--repeat", type=int, default=7, help="repeats; the median is shown")
-    parser.add_argument("--states-8v3", type=int, default=1_000,
-                        help="states for the 8-vs-3 case (slower per state)")
+    parser.add_argument(
+        "--states-8v3",
+        type=int,
+        default=1_000,
+        help="states for the 8-vs-3 case (slower per state)",
+    )
     parser.add_argument("--skip-accuracy", action="store_true", help="skip the mpmath check")
     args = parser.parse_args()
 
     print(f"one core, median of {args.repeat} repeats, forward + reverse KL")
-    for label, n, n_p, n_q in (("2-vs-1", args.states, 2, 1), ("1-vs-1", args.states, 1, 1),
-                               ("8-vs-3", args.states_8v3, 8, 3)):
+    for label, n, n_p, n_q in (
+        ("2-vs-1", args.states, 2, 1),
+        ("1-vs-1", args.states, 1, 1),
+        ("8-vs-3", args.states_8v3, 8, 3),
+    ):
         p, q = animation_states(n, n_p, n_q)
-        forward_kl(p, q)                                    # warm up
+        forward_kl(p, q)  # warm up
         seconds = median_seconds(p, q, args.repeat)
         print(f"  {label}: {n:>6} states  {seconds:8.4f} s  ({seconds / n * 1e6:7.1f} us/state)")
 
@@ -210,10 +244,12 @@ def main() -> None:
             error = abs(float(forward_kl(a, b)) - reference)
             # relative, but absolute below KL = 1e-3, as in the accuracy contract
             errors.append(error / abs(reference) if abs(reference) >= 1e-3 else error)
-        for f, reference in zip((js_divergence, tv_distance, hellinger_distance),
-                                mp_symmetric(p, q), strict=True):
-            errors.append(max(abs(float(f(*a, *b)) - reference) / reference
-                              for a, b in ((p, q), (q, p))))
+        for f, reference in zip(
+            (js_divergence, tv_distance, hellinger_distance), mp_symmetric(p, q), strict=True
+        ):
+            errors.append(
+                max(abs(float(f(*a, *b)) - reference) / reference for a, b in ((p, q), (q, p)))
+            )
         for column, error in zip(columns, errors, strict=True):
             worst[column] = max(worst[column], error)
         print(f"  {name:28s}" + "".join(f"{e:11.1e}" for e in errors))

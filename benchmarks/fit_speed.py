@@ -33,12 +33,12 @@ def one(mean: float, std: float) -> Mixture:
 
 BIMODAL = mixture([0.5, 0.5], [2.0, 8.0], [0.8, 0.8])
 THREE = mixture([0.2, 0.5, 0.3], [0.0, 4.0, 9.0], [1.0, 0.7, 1.5])
-CLOSE = mixture([0.5, 0.5], [0.0, 0.5], [1.0, 1.0])     # nearly one Gaussian: a flat valley
+CLOSE = mixture([0.5, 0.5], [0.0, 0.5], [1.0, 1.0])  # nearly one Gaussian: a flat valley
 APART = mixture([0.5, 0.5], [-2.0, 2.0], [1.0, 1.0])
 PAIR = mixture([0.5, 0.5], [-1.0, 1.0], [1.0, 1.0])
 TWO = mixture([0.3, 0.7], [3.0, 5.0], [1.0, 2.0])
 THREE_Q = mixture([0.3, 0.3, 0.4], [1.0, 5.0, 7.0], [1.0, 1.0, 1.0])
-TWINS = mixture([0.5, 0.5], [5.0, 5.0], [1.0, 1.0])       # a saddle: identical components
+TWINS = mixture([0.5, 0.5], [5.0, 5.0], [1.0, 1.0])  # a saddle: identical components
 FAR = mixture([0.4, 0.6], [1e4 - 3.0, 1e4 + 2.0], [1.0, 0.5])
 
 CASES: dict[str, tuple[Mixture, Mixture, str]] = {
@@ -59,8 +59,11 @@ CASES: dict[str, tuple[Mixture, Mixture, str]] = {
     "saddle, 2 vs 2, reverse": (BIMODAL, TWINS, "reverse"),
     "saddle, 2 vs 2, forward": (BIMODAL, TWINS, "forward"),
     "means near 1e4, 1 vs 2, forward": (FAR, one(1e4, 1.0), "forward"),
-    "means near 1e4, 2 vs 2, reverse": (FAR, mixture([0.5, 0.5], [1e4 - 1, 1e4 + 1], [1, 1]),
-                                        "reverse"),
+    "means near 1e4, 2 vs 2, reverse": (
+        FAR,
+        mixture([0.5, 0.5], [1e4 - 1, 1e4 + 1], [1, 1]),
+        "reverse",
+    ),
 }
 
 
@@ -71,8 +74,10 @@ def main() -> None:
     args = parser.parse_args()
     names = args.names or list(CASES)
     width = max(len(n) for n in names)
-    print(f"{'case':<{width}}  {'time (s)':>8}  {'final KL':>10}  {'gradient':>9}  "
-          f"{'converged':>9}  {'vertices':>8}")
+    print(
+        f"{'case':<{width}}  {'time (s)':>8}  {'final KL':>10}  {'gradient':>9}  "
+        f"{'converged':>9}  {'vertices':>8}"
+    )
     for name in names:
         p, q, direction = CASES[name]
         times = []
@@ -83,8 +88,10 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         end = path.end
         kl = float(kl_divergence(*p, *end) if direction == "forward" else kl_divergence(*end, *p))
-        print(f"{name:<{width}}  {statistics.median(times):8.3f}  {kl:10.2e}  "
-              f"{path.gradient:9.1e}  {path.converged!s:>9}  {len(path.vertices):8d}")
+        print(
+            f"{name:<{width}}  {statistics.median(times):8.3f}  {kl:10.2e}  "
+            f"{path.gradient:9.1e}  {path.converged!s:>9}  {len(path.vertices):8d}"
+        )
 
 
 if __name__ == "__main__":

@@ -92,13 +92,17 @@ class AsymKL(Scene):
         qm, qs = ValueTracker(5), ValueTracker(1)
         trackers = (m1, m2, s1, s2, qm, qs)
 
-        axes = Axes(x_range=[-1, 10, 1], y_range=[0, 0.8, 0.2], x_length=8, y_length=4.5,
-                    tips=False).to_edge(LEFT).shift(DOWN * 0.3)
+        axes = (
+            Axes(x_range=[-1, 10, 1], y_range=[0, 0.8, 0.2], x_length=8, y_length=4.5, tips=False)
+            .to_edge(LEFT)
+            .shift(DOWN * 0.3)
+        )
         title = Text("KL divergence is asymmetric", font_size=32).to_edge(UP)
 
         def p_pdf(x: float) -> float:
-            return math.exp(log_p(x, [m1.get_value(), m2.get_value()],
-                                  [s1.get_value(), s2.get_value()]))
+            return math.exp(
+                log_p(x, [m1.get_value(), m2.get_value()], [s1.get_value(), s2.get_value()])
+            )
 
         def q_pdf(x: float) -> float:
             return math.exp(log_normal(x, qm.get_value(), qs.get_value()))
@@ -113,8 +117,11 @@ class AsymKL(Scene):
 
         def integrate(_mob) -> None:
             values["forward"], values["reverse"] = divergences(
-                [m1.get_value(), m2.get_value()], [s1.get_value(), s2.get_value()],
-                qm.get_value(), qs.get_value())
+                [m1.get_value(), m2.get_value()],
+                [s1.get_value(), s2.get_value()],
+                qm.get_value(),
+                qs.get_value(),
+            )
 
         clock = VGroup().add_updater(integrate)
         integrate(clock)
@@ -125,8 +132,9 @@ class AsymKL(Scene):
 
             def draw() -> Rectangle:
                 height = max(1e-3, min(values[key] / BAR_MAX, 1) * BAR_HEIGHT)
-                return Rectangle(width=0.8, height=height, color=color, fill_opacity=0.8,
-                                 stroke_width=0).move_to(x, aligned_edge=DOWN)
+                return Rectangle(
+                    width=0.8, height=height, color=color, fill_opacity=0.8, stroke_width=0
+                ).move_to(x, aligned_edge=DOWN)
 
             rect = always_redraw(draw)
             number = DecimalNumber(values[key], num_decimal_places=3, font_size=24)
@@ -136,8 +144,7 @@ class AsymKL(Scene):
             return VGroup(rect, number, name)
 
         forward_bar, reverse_bar = bar("forward", BLUE_D, 0), bar("reverse", WHITE, 1)
-        self.add(clock, axes, title, p_curve, q_curve, p_label, q_label, forward_bar,
-                 reverse_bar)
+        self.add(clock, axes, title, p_curve, q_curve, p_label, q_label, forward_bar, reverse_bar)
 
         caption = Text("", font_size=24).move_to(ORIGIN).to_edge(DOWN)
         self.add(caption)
@@ -148,6 +155,9 @@ class AsymKL(Scene):
                 caption = new
                 self.add(caption)
             targets = (*means, *stds, mean, std)
-            self.play(*(t.animate.set_value(v) for t, v in zip(trackers, targets, strict=True)),
-                      run_time=DURATION, rate_func=smooth)
+            self.play(
+                *(t.animate.set_value(v) for t, v in zip(trackers, targets, strict=True)),
+                run_time=DURATION,
+                rate_func=smooth,
+            )
             self.wait(HOLD)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = "1"         # one core: set before numpy loads BLAS
+    os.environ[_variable] = "1"  # one core: set before numpy loads BLAS
 
 import argparse  # noqa: E402  (imports follow the thread settings above)
 import statistics  # noqa: E402
@@ -47,8 +47,9 @@ def _covs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return covs
 
 
-def animation_states(n: int, n_p: int, n_q: int, seed: int = 0
-                     ) -> tuple[PlaneMixture, PlaneMixture]:
+def animation_states(
+    n: int, n_p: int, n_q: int, seed: int = 0
+) -> tuple[PlaneMixture, PlaneMixture]:
     """p and q for n states: modes circling, plus jitter, as an animation shows."""
     rng = np.random.default_rng(seed)
     t = np.linspace(0.0, 1.0, n)[:, None]
@@ -57,8 +58,9 @@ def animation_states(n: int, n_p: int, n_q: int, seed: int = 0
     p_means = np.stack([3 * np.cos(angle), 3 * np.sin(angle)], axis=-1)
     p_means += rng.uniform(-0.3, 0.3, p_means.shape)
     p = PlaneMixture(rng.dirichlet(np.ones(n_p), size=n), p_means, _covs(rng, (n, n_p)))
-    q = PlaneMixture(rng.dirichlet(np.ones(n_q), size=n), rng.uniform(-2, 2, (n, n_q, 2)),
-                     _covs(rng, (n, n_q)))
+    q = PlaneMixture(
+        rng.dirichlet(np.ones(n_q), size=n), rng.uniform(-2, 2, (n, n_q, 2)), _covs(rng, (n, n_q))
+    )
     return p, q
 
 
@@ -97,14 +99,18 @@ def main() -> None:
     print(f"kldemo.core.plane on one core, {n} animation-like states, median of {args.repeat}")
     for n_p, n_q, budget in ((2, 1, 2.0), (4, 2, 10.0)):
         p, q = animation_states(n, n_p, n_q)
-        forward_kl(p, q)                                    # warm up
-        seconds = median_seconds(lambda p=p, q=q: (forward_kl(p, q), reverse_kl(p, q)),
-                                 args.repeat)
+        forward_kl(p, q)  # warm up
+        seconds = median_seconds(lambda p=p, q=q: (forward_kl(p, q), reverse_kl(p, q)), args.repeat)
         ms = 1e3 * seconds / n
-        print(f"  KL both directions, {n_p} vs {n_q}: {ms:7.3f} ms/state "
-              f"(budget {budget} ms) {'ok' if ms <= budget else 'OVER'}")
-    for name, function, count in (("JS", js_divergence, n), ("Hellinger", hellinger_distance, n),
-                                  ("TV", tv_distance, 3)):
+        print(
+            f"  KL both directions, {n_p} vs {n_q}: {ms:7.3f} ms/state "
+            f"(budget {budget} ms) {'ok' if ms <= budget else 'OVER'}"
+        )
+    for name, function, count in (
+        ("JS", js_divergence, n),
+        ("Hellinger", hellinger_distance, n),
+        ("TV", tv_distance, 3),
+    ):
         # TV's integrand has a kink where p = q, so it converges slowly: few states.
         p, q = animation_states(count, 2, 1)
         seconds = median_seconds(lambda f=function, p=p, q=q: f(p, q), 1)
@@ -119,8 +125,10 @@ def main() -> None:
             ref, got = reference_kl(a, b), float(forward_kl(a, b))
             error = abs(got - ref) / abs(ref)
             worst = max(worst, error)
-            print(f"  state {k} {label:7s}: KL {got:.15f}  reference {ref:.15f}  "
-                  f"relative error {error:.1e}")
+            print(
+                f"  state {k} {label:7s}: KL {got:.15f}  reference {ref:.15f}  "
+                f"relative error {error:.1e}"
+            )
     print(f"  worst relative error {worst:.1e} (target 1e-9)")
 
 

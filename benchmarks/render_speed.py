@@ -38,11 +38,14 @@ def run(cmd: list[str]) -> float:
 
 def peak_memory_mib(cmd: list[str]) -> float:
     """The largest resident set of the command or any of its children, in MiB."""
-    code = ("import resource, subprocess, sys\n"
-            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *cmd], capture_output=True, text=True, check=True
+    ).stdout
     return int(out.split()[-1]) / 1024
 
 
@@ -62,8 +65,9 @@ def numbers_seconds(quality: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-q", "--quality", default="l", choices="lmhpk")
     parser.add_argument("-n", "--repeats", type=int, default=3)
     parser.add_argument("--scene", type=Path, help="a manim scene file with the AsymKL scene")
@@ -74,8 +78,17 @@ def main() -> None:
         tmp = Path(folder)
         config = tmp / "asym-kl.yaml"
         config.write_text(CONFIG.read_text())
-        base = [kldemo, "render", str(config), "-q", args.quality, "--progress", "none",
-                "-o", str(tmp / "out.mp4")]
+        base = [
+            kldemo,
+            "render",
+            str(config),
+            "-q",
+            args.quality,
+            "--progress",
+            "none",
+            "-o",
+            str(tmp / "out.mp4"),
+        ]
         cold: dict[str, list[float]] = {"default": [], "1": [], "2": []}
         scene: list[float] = []
         incremental: list[float] = []
@@ -84,9 +97,24 @@ def main() -> None:
             cold["1"].append(run([*base, "--no-cache", "-j", "1"]))
             cold["2"].append(run([*base, "--no-cache", "-j", "2"]))
             if args.scene:
-                scene.append(run(["manim", "render", f"-q{args.quality}", "--disable_caching",
-                                 "--progress_bar", "none", "-v", "WARNING", "--media_dir",
-                                 str(tmp / "scene-media"), str(args.scene), "AsymKL"]))
+                scene.append(
+                    run(
+                        [
+                            "manim",
+                            "render",
+                            f"-q{args.quality}",
+                            "--disable_caching",
+                            "--progress_bar",
+                            "none",
+                            "-v",
+                            "WARNING",
+                            "--media_dir",
+                            str(tmp / "scene-media"),
+                            str(args.scene),
+                            "AsymKL",
+                        ]
+                    )
+                )
             cache = ["--cache-dir", str(tmp / f"cache{i}")]
             config.write_text(CONFIG.read_text())
             first = run([*base, *cache])
@@ -104,8 +132,10 @@ def main() -> None:
     print(f"ratio --jobs 2 / --jobs 1        {median(ratios):.3f}")
     print(f"ratio re-render after one keyframe changed / cold   {median(incremental):.3f}")
     print(f"peak memory (largest process)    {memory:.0f} MiB")
-    print(f"every frame's numbers            {numbers:.3f} s = "
-          f"{100 * numbers / median(cold['default']):.2f}% of a cold render")
+    print(
+        f"every frame's numbers            {numbers:.3f} s = "
+        f"{100 * numbers / median(cold['default']):.2f}% of a cold render"
+    )
     if scene:
         pairs = [o / s for o, s in zip(cold["default"], scene, strict=True)]
         print(f"manim scene             median {median(scene):6.2f} s")

@@ -31,8 +31,14 @@ CONFIG = REPO / "configs" / "asym-kl.yaml"
 def timed(cmd: list[str], cwd: Path) -> float:
     """Wall seconds of a command, which must succeed."""
     began = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+    done = subprocess.run(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "KLDEMO_CACHE_DIR": ""},
+    )
     if done.returncode:
         sys.exit(f"failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
     return time.perf_counter() - began
@@ -40,15 +46,42 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 def handwritten(quality: str, folder: Path) -> float:
     media = folder / "manim-media"
-    return timed([sys.executable, "-m", "manim", f"-q{quality}", "--disable_caching",
-                  "--progress_bar", "none", "--media_dir", str(media), str(SCENE), "AsymKL"],
-                 folder)
+    return timed(
+        [
+            sys.executable,
+            "-m",
+            "manim",
+            f"-q{quality}",
+            "--disable_caching",
+            "--progress_bar",
+            "none",
+            "--media_dir",
+            str(media),
+            str(SCENE),
+            "AsymKL",
+        ],
+        folder,
+    )
 
 
 def kldemo(quality: str, jobs: int | None, folder: Path) -> float:
-    cmd = [sys.executable, "-m", "kldemo", "render", str(CONFIG), "-q", quality,
-           "--labels", "text", "--progress", "none", "--cache-dir", str(folder / "cache"),
-           "-o", str(folder / "asym-kl.mp4")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kldemo",
+        "render",
+        str(CONFIG),
+        "-q",
+        quality,
+        "--labels",
+        "text",
+        "--progress",
+        "none",
+        "--cache-dir",
+        str(folder / "cache"),
+        "-o",
+        str(folder / "asym-kl.mp4"),
+    ]
     if jobs:
         cmd += ["-j", str(jobs)]
     return timed(cmd, folder)
@@ -67,12 +100,13 @@ def main() -> None:
             folder = Path(scratch)
             hand.append(handwritten(args.quality, folder))
             ours.append(kldemo(args.quality, args.jobs, folder))
-        print(f"pair {i + 1}: hand-written {hand[-1]:.2f} s, kldemo {ours[-1]:.2f} s",
-              flush=True)
+        print(f"pair {i + 1}: hand-written {hand[-1]:.2f} s, kldemo {ours[-1]:.2f} s", flush=True)
     h, k = statistics.median(hand), statistics.median(ours)
     jobs = args.jobs or f"default ({os.cpu_count()})"
-    print(f"-q {args.quality}, kldemo --jobs {jobs}, {args.pairs} pair(s), medians: "
-          f"hand-written {h:.2f} s, kldemo {k:.2f} s, ratio {k / h:.3f}")
+    print(
+        f"-q {args.quality}, kldemo --jobs {jobs}, {args.pairs} pair(s), medians: "
+        f"hand-written {h:.2f} s, kldemo {k:.2f} s, ratio {k / h:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,13 @@ if TYPE_CHECKING:
 
 #: Videos up to this size are embedded in the notebook (a data: URL); larger ones are linked.
 EMBED_LIMIT = 2 * 2**20
-MIME = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "gif": "image/gif",
-        "png": "image/png"}
+MIME = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "gif": "image/gif",
+    "png": "image/png",
+}
 
 
 class FitWarning(UserWarning):
@@ -60,11 +65,31 @@ class FitWarning(UserWarning):
 # -- options: the CLI's, by their long names ------------------------------------------
 
 # What each call takes, as the command of its name does (``format`` is ``fmt``).
-RENDER_OPTIONS = ("fmt", "quality", "fps", "resolution", "transparent", "labels", "jobs",
-                  "no_cache", "cache_dir", "contact_sheet", "slides", "subtitles", "progress",
-                  "verbose")
-STILL_OPTIONS = ("quality", "fps", "resolution", "transparent", "labels", "cache_dir",
-                 "verbose")  # and bare, a keyword of still() itself
+RENDER_OPTIONS = (
+    "fmt",
+    "quality",
+    "fps",
+    "resolution",
+    "transparent",
+    "labels",
+    "jobs",
+    "no_cache",
+    "cache_dir",
+    "contact_sheet",
+    "slides",
+    "subtitles",
+    "progress",
+    "verbose",
+)
+STILL_OPTIONS = (
+    "quality",
+    "fps",
+    "resolution",
+    "transparent",
+    "labels",
+    "cache_dir",
+    "verbose",
+)  # and bare, a keyword of still() itself
 
 
 def _choice(name: str, value: Any, choices: Iterable[str]) -> str:
@@ -97,15 +122,18 @@ def _resolution(value: Any) -> tuple[int, int]:
     """``(W, H)``, or ``"W,H"`` as on the command line."""
     sides = value.replace("x", ",").split(",") if isinstance(value, str) else value
     try:
-        width, height = (int(v) if isinstance(v, str) or float(v).is_integer() else None
-                         for v in sides)
+        width, height = (
+            int(v) if isinstance(v, str) or float(v).is_integer() else None for v in sides
+        )
     except (TypeError, ValueError):
         width = height = None
     if width is None or height is None or isinstance(value, bool):
         raise UsageError(f"resolution={value!r}: write it as (W, H), e.g. (1920, 1080)")
     if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
-        raise UsageError(f"resolution={value!r}: each side must be from {MIN_SIDE} to "
-                         f"{MAX_WIDTH} ({MAX_HEIGHT} high)")
+        raise UsageError(
+            f"resolution={value!r}: each side must be from {MIN_SIDE} to "
+            f"{MAX_WIDTH} ({MAX_HEIGHT} high)"
+        )
     return width, height
 
 
@@ -133,8 +161,9 @@ CHECKS = {
 }
 
 
-def render_options(command: str, allowed: tuple[str, ...], output: Any,
-                   given: dict[str, Any]) -> RenderOptions:
+def render_options(
+    command: str, allowed: tuple[str, ...], output: Any, given: dict[str, Any]
+) -> RenderOptions:
     """The options of one call, each checked as the CLI checks it; None means the default.
 
     ``format`` is accepted for ``fmt``. Options of RenderOptions that no check knows (a
@@ -150,8 +179,9 @@ def render_options(command: str, allowed: tuple[str, ...], output: Any,
         if name not in allowed:
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"{command}() takes no option {name!r}{hint} "
-                             f"(its options: {', '.join(allowed)})")
+            raise UsageError(
+                f"{command}() takes no option {name!r}{hint} (its options: {', '.join(allowed)})"
+            )
     settled: dict[str, Any] = {}
     for name, value in given.items():
         if value is None:
@@ -175,8 +205,9 @@ def _source(config: Any) -> ConfigSource:
         return config
     if isinstance(config, str | os.PathLike):
         return Path(config)
-    raise UsageError(f"config={config!r}: give the path of a keyframe file, or the config "
-                     "as a dict")
+    raise UsageError(
+        f"config={config!r}: give the path of a keyframe file, or the config as a dict"
+    )
 
 
 def _named(source: ConfigSource, output: Path | None, what: str) -> Path:
@@ -187,8 +218,10 @@ def _named(source: ConfigSource, output: Path | None, what: str) -> Path:
     if isinstance(source, Mapping):
         if output is None or names_folder(output):
             named = "" if output is None else f"output={str(output)!r} names a folder, and "
-            raise UsageError(f"{named}a config given as a dict has no file name to name the "
-                             f"{what} after: pass output=..., e.g. output='media/lecture.mp4'")
+            raise UsageError(
+                f"{named}a config given as a dict has no file name to name the "
+                f"{what} after: pass output=..., e.g. output='media/lecture.mp4'"
+            )
         return Path(DICT_SOURCE)  # never used: output names the file
     return Path(source)
 
@@ -214,8 +247,11 @@ def validate(config: str | os.PathLike[str] | Mapping[str, Any]) -> None:
     load(_source(config))
 
 
-def kl(config: str | os.PathLike[str] | Mapping[str, Any], at: float | Iterable[float] = (),
-       every: float | None = None) -> KLRows:
+def kl(
+    config: str | os.PathLike[str] | Mapping[str, Any],
+    at: float | Iterable[float] = (),
+    every: float | None = None,
+) -> KLRows:
     """The divergences without rendering, as ``kldemo kl --format json`` gives them: by
     default at t = 0 and the end of each transition; at ``at`` (one time or several) and
     every ``every`` seconds when given. Returns the JSON's rows as a list of dicts, which
@@ -237,9 +273,14 @@ def kl(config: str | os.PathLike[str] | Mapping[str, Any], at: float | Iterable[
     return KLRows(document["rows"], duration=document["duration"])
 
 
-def still(config: str | os.PathLike[str] | Mapping[str, Any], at: float,
-          output: str | os.PathLike[str] | None = None, *, bare: bool = False,
-          **options: Any) -> StillResult:
+def still(
+    config: str | os.PathLike[str] | Mapping[str, Any],
+    at: float,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    bare: bool = False,
+    **options: Any,
+) -> StillResult:
     """The frame the video shows at ``at`` seconds, written as ``kldemo still`` does: PNG,
     or SVG and PDF by ``output``'s suffix (default ``media/<name>-<T>.png``; a dict needs
     ``output``). ``bare`` leaves out the title and caption. Options: those of
@@ -255,12 +296,14 @@ def still(config: str | os.PathLike[str] | Mapping[str, Any], at: float,
     loaded = _load(source)
     _within(loaded, [at], "at")
     path = render_still(loaded, float(at), target, chosen, bare=bare)
-    return StillResult(path, float(at), chosen.size,
-                       tuple(loaded.timeline.fit_warnings()))
+    return StillResult(path, float(at), chosen.size, tuple(loaded.timeline.fit_warnings()))
 
 
-def render(config: str | os.PathLike[str] | Mapping[str, Any],
-           output: str | os.PathLike[str] | None = None, **options: Any) -> RenderResult:
+def render(
+    config: str | os.PathLike[str] | Mapping[str, Any],
+    output: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> RenderResult:
     """Render a config as ``kldemo render`` does (default ``media/<name>.<ext>``; a dict
     needs ``output``), and return what was written. Options: those of
     :data:`RENDER_OPTIONS`, named as the command's long options (``quality='l'``,
@@ -291,13 +334,21 @@ def render(config: str | os.PathLike[str] | Mapping[str, Any],
 
         slides = write_slides(loaded, chosen, target, fmt, progress)
     return RenderResult(
-        path=done.output, format=fmt, duration=done.length,
-        frames=round(done.length * chosen.frame_rate), size=chosen.size,
-        fps=chosen.frame_rate, status="cached" if done.from_cache else "ok",
-        segments=done.segments, rendered=done.rendered, seconds=done.seconds,
-        contact_sheet=done.contact_sheet, slides=slides,
+        path=done.output,
+        format=fmt,
+        duration=done.length,
+        frames=round(done.length * chosen.frame_rate),
+        size=chosen.size,
+        fps=chosen.frame_rate,
+        status="cached" if done.from_cache else "ok",
+        segments=done.segments,
+        rendered=done.rendered,
+        seconds=done.seconds,
+        contact_sheet=done.contact_sheet,
+        slides=slides,
         subtitles=subtitle_paths(target) if chosen.subtitles else (),
-        warnings=tuple(loaded.timeline.fit_warnings()))
+        warnings=tuple(loaded.timeline.fit_warnings()),
+    )
 
 
 def _within(loaded: Loaded, times: Iterable[float], name: str) -> None:
@@ -343,10 +394,14 @@ class RenderResult:
         source = _source_url(self.path, MIME[self.format], embed)
         width = self.size[0]
         if self.format in VIDEO_FORMATS and self.format != "gif":
-            return (f'<video controls loop src="{source}" width="{width}" '
-                    f'style="max-width: 100%">{html.escape(str(self.path))}</video>')
-        return (f'<img src="{source}" width="{width}" style="max-width: 100%" '
-                f'alt="{html.escape(str(self.path))}">')
+            return (
+                f'<video controls loop src="{source}" width="{width}" '
+                f'style="max-width: 100%">{html.escape(str(self.path))}</video>'
+            )
+        return (
+            f'<img src="{source}" width="{width}" style="max-width: 100%" '
+            f'alt="{html.escape(str(self.path))}">'
+        )
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -396,8 +451,10 @@ class KLRows(list):  # type: ignore[type-arg]
             return "<p>no rows</p>"
         columns = list(self[0])
         head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(c, row[c]))}</td>"
-                                        for c in columns) + "</tr>" for row in self)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(c, row[c]))}</td>" for c in columns) + "</tr>"
+            for row in self
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -414,5 +471,13 @@ def _cell(column: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
-__all__ = ["FitWarning", "KLRows", "RenderResult", "StillResult", "kl", "render", "still",
-           "validate"]
+__all__ = [
+    "FitWarning",
+    "KLRows",
+    "RenderResult",
+    "StillResult",
+    "kl",
+    "render",
+    "still",
+    "validate",
+]

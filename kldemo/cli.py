@@ -90,12 +90,24 @@ def validate(configs: Sequence[Path], quiet: bool) -> None:
 
 @cli.command()
 @click.argument("config", type=ConfigPath)
-@click.option("--at", "at", multiple=True, type=float, metavar="T",
-              help="A time in seconds to report (repeatable).")
-@click.option("--every", type=float, metavar="DT",
-              help="Report every DT seconds, from 0 to the end.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--at",
+    "at",
+    multiple=True,
+    type=float,
+    metavar="T",
+    help="A time in seconds to report (repeatable).",
+)
+@click.option(
+    "--every", type=float, metavar="DT", help="Report every DT seconds, from 0 to the end."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> None:
     """The divergences without rendering: by default at t = 0 and the end of each transition."""
     from kldemo.plan.table import kl_rows, write_rows
@@ -109,8 +121,12 @@ def kl(config: Path, at: tuple[float, ...], every: float | None, fmt: str) -> No
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema to a file instead of printing it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to a file instead of printing it.",
+)
 def schema(output: Path | None) -> None:
     """The JSON Schema of the keyframe format (for yaml-language-server in editors)."""
     from kldemo.config.schema import schema_text
@@ -168,8 +184,10 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
         text = f"{modeline}{SCHEMA_NAME}\n" + text.split("\n", 1)[1]
         write_text_atomic(target.parent / SCHEMA_NAME, schema_text())
     write_text_atomic(target, text)
-    click.echo(f"wrote {target} (and {SCHEMA_NAME} beside it, for editors); "
-               f"render it with: kldemo render {target}")
+    click.echo(
+        f"wrote {target} (and {SCHEMA_NAME} beside it, for editors); "
+        f"render it with: kldemo render {target}"
+    )
 
 
 @cli.command()
@@ -187,34 +205,45 @@ def easings() -> None:
 
 def _stack(*options: Callable[..., Any]) -> Callable[..., Any]:
     """One decorator of several options, in the order they are listed in ``--help``."""
-    return lambda command: functools.reduce(lambda f, option: option(f), reversed(options),
-                                            command)
+    return lambda command: functools.reduce(lambda f, option: option(f), reversed(options), command)
 
 
 def output_option(help: str, file_only: bool = False) -> Callable[..., Any]:
-    return click.option("-o", "--output", help=help,
-                        type=click.Path(dir_okay=not file_only, path_type=Path))
+    return click.option(
+        "-o", "--output", help=help, type=click.Path(dir_okay=not file_only, path_type=Path)
+    )
 
 
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(FORMATS),
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
     help="Container (default: from -o's suffix, which it must not contradict, else mp4; png "
-         "writes the last frame).")
-jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
-                           help="Parallel workers (default: all cores).")
-no_cache_option = click.option("--no-cache", is_flag=True,
-                               help="Neither read nor write the segment cache.")
+    "writes the last frame).",
+)
+jobs_option = click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Parallel workers (default: all cores)."
+)
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the segment cache."
+)
 cache_dir_option = click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), envvar="KLDEMO_CACHE_DIR",
-    help="Cache folder: rendered segments and typeset labels [env KLDEMO_CACHE_DIR].")
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KLDEMO_CACHE_DIR",
+    help="Cache folder: rendered segments and typeset labels [env KLDEMO_CACHE_DIR].",
+)
 contact_sheet_option = click.option(
-    "--contact-sheet", is_flag=True,
+    "--contact-sheet",
+    is_flag=True,
     help="Also write <name>.contact.png beside each video: the frame each keyframe ends on, "
-         "labelled, for review.")
+    "labelled, for review.",
+)
 
 
-def render_options(command: Callable[..., Any] | None = None, *,
-                   default_quality: str | None = "h") -> Callable[..., Any]:
+def render_options(
+    command: Callable[..., Any] | None = None, *, default_quality: str | None = "h"
+) -> Callable[..., Any]:
     """The options that say how frames look, shared by render, still and watch.
 
     ``default_quality`` None leaves the preset to the output format (a GIF is 480p15).
@@ -222,18 +251,33 @@ def render_options(command: Callable[..., Any] | None = None, *,
     if command is None:
         return functools.partial(render_options, default_quality=default_quality)
     presets = "manim's presets: " + ", ".join(
-        f"{name} {height}p{fps}" for name, (_, height, fps) in QUALITIES.items())
+        f"{name} {height}p{fps}" for name, (_, height, fps) in QUALITIES.items()
+    )
     return _stack(
-        click.option("-q", "--quality", type=click.Choice(list(QUALITIES)),
-                     default=default_quality, show_default=default_quality is not None,
-                     help=f"{presets}." if default_quality else
-                     f"{presets} [default: h; gif: l, and at most 50 fps]."),
+        click.option(
+            "-q",
+            "--quality",
+            type=click.Choice(list(QUALITIES)),
+            default=default_quality,
+            show_default=default_quality is not None,
+            help=f"{presets}."
+            if default_quality
+            else f"{presets} [default: h; gif: l, and at most 50 fps].",
+        ),
         click.option("--fps", type=click.FloatRange(*FPS_RANGE), help="Frames per second."),
-        click.option("-r", "--resolution", metavar="W,H", callback=_parse_resolution,
-                     help="Pixel size, e.g. 1920,1080 (overrides the quality's)."),
+        click.option(
+            "-r",
+            "--resolution",
+            metavar="W,H",
+            callback=_parse_resolution,
+            help="Pixel size, e.g. 1920,1080 (overrides the quality's).",
+        ),
         click.option("-t", "--transparent", is_flag=True, help="Transparent background."),
-        click.option("--labels", type=click.Choice(LABELS),
-                     help="LaTeX or Unicode text labels (overrides style.labels)."),
+        click.option(
+            "--labels",
+            type=click.Choice(LABELS),
+            help="LaTeX or Unicode text labels (overrides style.labels).",
+        ),
         click.option("-v", "--verbose", is_flag=True, help="Show manim's own log."),
     )(command)
 
@@ -246,13 +290,15 @@ def _parse_resolution(ctx: click.Context, param: click.Parameter, value: str | N
     except ValueError:
         raise click.BadParameter(f"{value!r}: write it as W,H, e.g. 1920,1080") from None
     if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
-        raise click.BadParameter(f"{value!r}: each side must be from {MIN_SIDE} to {MAX_WIDTH} "
-                                 f"({MAX_HEIGHT} high)")
+        raise click.BadParameter(
+            f"{value!r}: each side must be from {MIN_SIDE} to {MAX_WIDTH} ({MAX_HEIGHT} high)"
+        )
     return width, height
 
 
-def _parse_shard(ctx: click.Context, param: click.Parameter,
-                 value: str | None) -> tuple[int, int] | None:
+def _parse_shard(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
     if value is None:
         return None
     try:
@@ -272,20 +318,38 @@ def _parse_shard(ctx: click.Context, param: click.Parameter,
 @jobs_option
 @no_cache_option
 @cache_dir_option
-@click.option("--shard", metavar="I/N", callback=_parse_shard,
-              help="Render only slice I of N of the configs (sorted by path).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a JSON report of every config's outcome.")
-@click.option("--progress", type=click.Choice(MODES), default="auto",
-              show_default=True, help="auto: a bar on a terminal, plain lines otherwise.")
+@click.option(
+    "--shard",
+    metavar="I/N",
+    callback=_parse_shard,
+    help="Render only slice I of N of the configs (sorted by path).",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report of every config's outcome.",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    help="auto: a bar on a terminal, plain lines otherwise.",
+)
 @contact_sheet_option
-@click.option("--slides", is_flag=True,
-              help="Also write slides: one per keyframe, stopping on its hold; "
-                   "slides/<name>.json (manim-slides) and <name>.html beside the video.")
-@click.option("--subtitles", is_flag=True,
-              help="Also write <name>.srt and <name>.vtt beside the video, one cue per "
-                   "caption, and put them in mp4, mov and webm as a subtitle track that "
-                   "players switch on (a GIF has no track; a png is refused).")
+@click.option(
+    "--slides",
+    is_flag=True,
+    help="Also write slides: one per keyframe, stopping on its hold; "
+    "slides/<name>.json (manim-slides) and <name>.html beside the video.",
+)
+@click.option(
+    "--subtitles",
+    is_flag=True,
+    help="Also write <name>.srt and <name>.vtt beside the video, one cue per "
+    "caption, and put them in mp4, mov and webm as a subtitle track that "
+    "players switch on (a GIF has no track; a png is refused).",
+)
 def render(configs: Sequence[Path], **options: Any) -> None:
     """Render keyframe files to video.
 
@@ -322,13 +386,19 @@ def watch(config: Path, **options: Any) -> None:
 @cli.command()
 @click.argument("config", type=ConfigPath)
 @click.option("--at", "at", type=float, required=True, metavar="T", help="The time in seconds.")
-@output_option("The file to write, named .png, or .svg or .pdf for a vector figure (text as "
-               "paths; the page 6.4 in wide, the frame's aspect). Default: "
-               "media/<name>-<T>.png.", file_only=True)
+@output_option(
+    "The file to write, named .png, or .svg or .pdf for a vector figure (text as "
+    "paths; the page 6.4 in wide, the frame's aspect). Default: "
+    "media/<name>-<T>.png.",
+    file_only=True,
+)
 @render_options
 @cache_dir_option
-@click.option("--bare", is_flag=True,
-              help="Leave out the title and the caption (a figure with a caption of its own).")
+@click.option(
+    "--bare",
+    is_flag=True,
+    help="Leave out the title and the caption (a figure with a caption of its own).",
+)
 def still(config: Path, at: float, output: Path | None, bare: bool, **options: Any) -> None:
     """Render the one frame the video shows at time T, as PNG, SVG or PDF."""
     from kldemo.rendering.options import RenderOptions

@@ -43,14 +43,30 @@ class ConfigError(Exception):
         shown = sorted(diagnostics, key=_reading_order)[:MAX_REPORTED]
         more = max(len(diagnostics), total or 0) - len(shown)
         if more > 0:
-            shown.append(Diagnostic(shown[-1].file, None, None, "", (
-                f"{more:,} more error(s) not shown; fix these first, then check the file again")))
+            shown.append(
+                Diagnostic(
+                    shown[-1].file,
+                    None,
+                    None,
+                    "",
+                    (
+                        f"{more:,} more error(s) not shown; fix these first, then check the "
+                        "file again"
+                    ),
+                )
+            )
         self.diagnostics = shown
         super().__init__("\n".join(map(str, self.diagnostics)))
 
     @classmethod
-    def single(cls, file: str | Path, message: str, line: int | None = None,
-               column: int | None = None, path: str = "") -> ConfigError:
+    def single(
+        cls,
+        file: str | Path,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        path: str = "",
+    ) -> ConfigError:
         return cls([Diagnostic(str(file), line, column, path, message)])
 
 

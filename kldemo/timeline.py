@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kldemo.config.spec import ConfigSpec
     from kldemo.core.fit import FitPath
 
+
 @dataclass(frozen=True)
 class States:
     """p and q at many times: arrays with a leading time axis."""
@@ -92,7 +93,10 @@ class Timeline:
                 path = fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
                 target_q = path.end
             step = Step(
-                p, q, target_p, target_q,
+                p,
+                q,
+                target_p,
+                target_q,
                 duration=frame.duration if frame.duration is not None else config.defaults.duration,
                 hold=frame.hold if frame.hold is not None else config.defaults.hold,
                 easing=frame.easing or config.defaults.easing,
@@ -101,8 +105,9 @@ class Timeline:
             )
             steps.append(step)
             p, q = step.end_p, step.end_q
-        return cls(Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps,
-                   config.defaults.hold)
+        return cls(
+            Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps, config.defaults.hold
+        )
 
     @property
     def transition_ends(self) -> np.ndarray:
@@ -157,8 +162,11 @@ class Timeline:
         """One line per fit keyframe whose end may not be a local minimum, naming the
         keyframe and the gradient left, as ``keyframes[3]: fit: reverse stopped ...``: the
         video is still made (from where the fit stopped), but the user should know."""
-        return [f"keyframes[{i}]: {warning}" for i, step in enumerate(self.steps)
-                if step.fit is not None and (warning := step.fit.warning()) is not None]
+        return [
+            f"keyframes[{i}]: {warning}"
+            for i, step in enumerate(self.steps)
+            if step.fit is not None and (warning := step.fit.warning()) is not None
+        ]
 
 
 @dataclass(frozen=True)
@@ -181,8 +189,9 @@ def load(source: ConfigSource) -> Loaded:
     config = load_config(source)
     problems, timeline = _checked(config.model)
     if problems or timeline is None:
-        raise ConfigError([config.document.diagnostic(where, message)
-                           for where, message in problems])
+        raise ConfigError(
+            [config.document.diagnostic(where, message) for where, message in problems]
+        )
     return Loaded(config, timeline)
 
 
@@ -217,10 +226,12 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
     counts = {"p": config.p.components(), "q": config.q.components()}
     for i, frame in enumerate(config.keyframes):
         if frame.optimize and "weights" in frame.optimize and counts["q"] == 1:
-            problems.append((
-                ("keyframes", i, "optimize"),
-                "q is one Gaussian, whose weight is always 1: leave weights out of optimize",
-            ))
+            problems.append(
+                (
+                    ("keyframes", i, "optimize"),
+                    "q is one Gaussian, whose weight is always 1: leave weights out of optimize",
+                )
+            )
         for name in ("p", "q"):
             change = getattr(frame, name)
             if change is None:
@@ -228,13 +239,18 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
             for key, values in change.given().items():
                 if len(values) != counts[name]:
                     shown = key if key in change.model_fields_set else SHORTHAND_OF[key]
-                    problems.append((
-                        ("keyframes", i, name, shown),
-                        f"{name} has {counts[name]} component(s); a keyframe cannot change that "
-                        f"(got {len(values)})" if shown == key else
-                        f"{shown} is shorthand for one Gaussian, but {name} has {counts[name]} "
-                        f"components: use {key}",
-                    ))
+                    problems.append(
+                        (
+                            ("keyframes", i, name, shown),
+                            f"{name} has {counts[name]} component(s); a keyframe cannot "
+                            "change that "
+                            f"(got {len(values)})"
+                            if shown == key
+                            else f"{shown} is shorthand for one Gaussian, but {name} has "
+                            f"{counts[name]} "
+                            f"components: use {key}",
+                        )
+                    )
     if problems:
         return problems, None
 
@@ -252,53 +268,71 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
                 state = start.blend(target, e)
                 bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
                 if bad:
-                    problems.append((
-                        ("keyframes", i, "easing"),
-                        f"{step.easing!r} overshoots (to {e:.0%} of the way), which takes "
-                        f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
-                    ))
+                    problems.append(
+                        (
+                            ("keyframes", i, "easing"),
+                            f"{step.easing!r} overshoots (to {e:.0%} of the way), which takes "
+                            f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
+                        )
+                    )
                     break
     # A millisecond's slack: 1,000 keyframes of 3.6 s add up to a hair over 3600 in binary.
     if timeline.duration > MAX_SECONDS + 1e-3:
         seconds = f"{timeline.duration:,.3f}".rstrip("0").rstrip(".")
-        problems.append((
-            ("keyframes",) if config.keyframes else ("defaults", "hold"),
-            f"the video would last {seconds} s; the limit is one hour (3600 s)",
-        ))
+        problems.append(
+            (
+                ("keyframes",) if config.keyframes else ("defaults", "hold"),
+                f"the video would last {seconds} s; the limit is one hour (3600 s)",
+            )
+        )
     if timeline.duration <= 0:
-        problems.append((
-            ("defaults", "hold"),
-            "with no keyframes the initial state is held for defaults.hold seconds, "
-            "so it must be > 0",
-        ))
+        problems.append(
+            (
+                ("defaults", "hold"),
+                "with no keyframes the initial state is held for defaults.hold seconds, "
+                "so it must be > 0",
+            )
+        )
     return problems, timeline
 
 
-def _check_fit(config: ConfigSpec, i: int, step: Step, low: float, high: float,
-               ) -> list[tuple[tuple[str | int, ...], str]]:
+def _check_fit(
+    config: ConfigSpec,
+    i: int,
+    step: Step,
+    low: float,
+    high: float,
+) -> list[tuple[tuple[str | int, ...], str]]:
     """A fit's easing must stay within [0, 1] (its path has nothing beyond either end),
     and every state on its path within the range the numeric core is verified in."""
     assert step.fit is not None
     problems: list[tuple[tuple[str | int, ...], str]] = []
     if low < 0 or high > 1:
         inherited = config.keyframes[i].easing is None
-        problems.append((
-            ("keyframes", i, "easing"),
-            f"{step.easing!r}{' (from defaults.easing)' if inherited else ''} overshoots (to "
-            f"{(low if low < 0 else high):.0%} of the way), but a fit's path has nothing beyond "
-            f"q's start and the optimum; "
-            f"{'set an easing on this keyframe' if inherited else 'choose one'}"
-            f" that stays within [0, 1]",
-        ))
-    on_path = Mixture(*(np.asarray(v)
-                        for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300))))
+        problems.append(
+            (
+                ("keyframes", i, "easing"),
+                f"{step.easing!r}{' (from defaults.easing)' if inherited else ''} overshoots (to "
+                f"{(low if low < 0 else high):.0%} of the way), but a fit's path has nothing "
+                "beyond "
+                f"q's start and the optimum; "
+                f"{'set an easing on this keyframe' if inherited else 'choose one'}"
+                f" that stays within [0, 1]",
+            )
+        )
+    on_path = Mixture(
+        *(np.asarray(v) for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300)))
+    )
     bad = _out_of_domain(on_path, MIN_STD, MAX_STD, MAX_ABS_MEAN)
     if bad:
-        problems.append((
-            ("keyframes", i, "fit"),
-            f"the {step.fit.direction} fit takes q.{bad} on its way to the optimum; change p or "
-            f"q's start so that it stays in range",
-        ))
+        problems.append(
+            (
+                ("keyframes", i, "fit"),
+                f"the {step.fit.direction} fit takes q.{bad} on its way to the optimum; "
+                "change p or "
+                f"q's start so that it stays in range",
+            )
+        )
     return problems
 
 

@@ -27,8 +27,9 @@ DEBOUNCE_MS = 1600  # changes are taken together for at most this long
 TIMEOUT_MS = 250  # how often the watcher wakes up when nothing changes
 
 
-def watch(config: Path, options: RenderOptions, out: TextIO | None = None,
-          err: TextIO | None = None) -> None:
+def watch(
+    config: Path, options: RenderOptions, out: TextIO | None = None, err: TextIO | None = None
+) -> None:
     """Render ``config`` now and after every save, until interrupted (KeyboardInterrupt)."""
     import logging
 
@@ -49,10 +50,15 @@ def watch(config: Path, options: RenderOptions, out: TextIO | None = None,
     last_good, first = None, True
     terminated = _note_sigterm()
     try:
-        for changes in changes_of(Path(watched).parent, recursive=False, step=STEP_MS,
-                                  debounce=DEBOUNCE_MS, rust_timeout=TIMEOUT_MS,
-                                  yield_on_timeout=True,
-                                  watch_filter=lambda _, path: path == watched):
+        for changes in changes_of(
+            Path(watched).parent,
+            recursive=False,
+            step=STEP_MS,
+            debounce=DEBOUNCE_MS,
+            rust_timeout=TIMEOUT_MS,
+            yield_on_timeout=True,
+            watch_filter=lambda _, path: path == watched,
+        ):
             if changes or first:
                 first = False
                 last_good = _render(config, options, target, fmt, progress, out, err, last_good)
@@ -79,8 +85,16 @@ def _note_sigterm() -> list[int]:
     return seen
 
 
-def _render(config: Path, options: RenderOptions, target: Path, fmt: str, progress: Progress,
-            out: TextIO, err: TextIO, last_good: str | None) -> str | None:
+def _render(
+    config: Path,
+    options: RenderOptions,
+    target: Path,
+    fmt: str,
+    progress: Progress,
+    out: TextIO,
+    err: TextIO,
+    last_good: str | None,
+) -> str | None:
     """One render and its line; returns the time of the last good render."""
     outcome = render_one(config, options, target, fmt, progress)
     now = time.strftime("%H:%M:%S")
@@ -90,8 +104,11 @@ def _render(config: Path, options: RenderOptions, target: Path, fmt: str, progre
     kept = f"{target} from {last_good} kept" if last_good else f"{target} not written"
     count = len(outcome.errors or [])
     what = "not valid" if outcome.status == "invalid" else "render failed"
-    _say(err, f"{now} {config.name}: {what} ({count} error{'s' * (count != 1)}); {kept}; "
-              "fix it and save again")
+    _say(
+        err,
+        f"{now} {config.name}: {what} ({count} error{'s' * (count != 1)}); {kept}; "
+        "fix it and save again",
+    )
     return last_good
 
 
@@ -103,8 +120,10 @@ def _what(outcome: Outcome) -> str:
     else:
         rendered = f"all {outcome.segments} segments from the cache"
     sheet = f" and {outcome.contact_sheet}" if outcome.contact_sheet else ""
-    return (f"wrote {outcome.output}{sheet}: {outcome.length:.2f} s of video, {rendered}, "
-            f"in {outcome.seconds:.1f} s")
+    return (
+        f"wrote {outcome.output}{sheet}: {outcome.length:.2f} s of video, {rendered}, "
+        f"in {outcome.seconds:.1f} s"
+    )
 
 
 def _say(stream: TextIO, line: str) -> None:

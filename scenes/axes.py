@@ -128,7 +128,6 @@ class DensityAxes(VGroup):
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
-
 class DensityCurve(VMobject):
     """A density drawn on axes from sampled arrays, updated in place every frame.
 

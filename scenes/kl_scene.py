@@ -144,8 +144,15 @@ class KLScene(Scene):
         self.glyphs = GlyphSet.cached(plan.labels)
         parts = self._texts(area)
         self.layout = layout = compute_layout(
-            width, height, parts.measures, plan.bars, plan.panels, plan.y_range,
-            plan.bar_max, plan.integrand_range, bool(plan.optima),
+            width,
+            height,
+            parts.measures,
+            plan.bars,
+            plan.panels,
+            plan.y_range,
+            plan.bar_max,
+            plan.integrand_range,
+            bool(plan.optima),
         )
         self.title = parts.title
         self._caption_box = None
@@ -171,33 +178,51 @@ class KLScene(Scene):
         colors = {"p": plan.p_color, "q": plan.q_color}
         title = None
         if plan.title:
-            title = fit_text(plan.title, area.width, TITLE_MAX_HEIGHT * s, TITLE_SIZE * s,
-                             theme.text, weight=BOLD)
+            title = fit_text(
+                plan.title,
+                area.width,
+                TITLE_MAX_HEIGHT * s,
+                TITLE_SIZE * s,
+                theme.text,
+                weight=BOLD,
+            )
             title.move_to([0, area.top - title.height / 2, 0])
         caption_width = None
         if plan.captions:
             longest = max(plan.captions, key=len)
-            caption_width = fit_text(longest, 1e9, 1e9, CAPTION_SIZE * s, theme.muted,
-                                     max_lines=1).width
+            caption_width = fit_text(
+                longest, 1e9, 1e9, CAPTION_SIZE * s, theme.muted, max_lines=1
+            ).width
         note_color = theme.muted if bar_notes(plan.bars) else None
-        labels = [bar_label(name, colors, plan.labels, BAR_LABEL_SIZE * s, theme.text,
-                            note_color) for name in plan.bars]
+        labels = [
+            bar_label(name, colors, plan.labels, BAR_LABEL_SIZE * s, theme.text, note_color)
+            for name in plan.bars
+        ]
         keys = {}  # the panels' legends: p's term, or KL, and q's
         for panel, make in (("integrand", integrand_label), ("trace", divergence_label)):
-            keys[panel] = [] if panel not in plan.panels else [
-                (color, make(a, b, colors, plan.labels, PANEL_KEY_SIZE * s, theme.text))
-                for color, a, b in ((plan.p_color, "p", "q"), (plan.q_color, "q", "p"))
-            ]
+            keys[panel] = (
+                []
+                if panel not in plan.panels
+                else [
+                    (color, make(a, b, colors, plan.labels, PANEL_KEY_SIZE * s, theme.text))
+                    for color, a, b in ((plan.p_color, "p", "q"), (plan.q_color, "q", "p"))
+                ]
+            )
         integrand_entries, trace_entries = keys["integrand"], keys["trace"]
         marker_entries = marker_key_entries(plan.optima, theme.muted, s) if plan.optima else []
         swatch = LEGEND_SWATCH * (LEGEND_FONT * s)
-        self._entries = {"integrand": integrand_entries, "trace": trace_entries,
-                         "markers": marker_entries}
+        self._entries = {
+            "integrand": integrand_entries,
+            "trace": trace_entries,
+            "markers": marker_entries,
+        }
         self._keys: dict[str, VGroup] = {}
 
         def sizes(entries) -> tuple[tuple[float, float, float], ...]:
-            return tuple((key.width if isinstance(key, Mobject) else swatch,
-                          label.width, label.height) for key, label in entries)
+            return tuple(
+                (key.width if isinstance(key, Mobject) else swatch, label.width, label.height)
+                for key, label in entries
+            )
 
         measures = Measures(
             advances=self.glyphs.advances,
@@ -259,8 +284,9 @@ class KLScene(Scene):
         plan, theme, s = self.plan, self.theme, self.unit
         # p drawn wider, under q: where q fits p exactly, p still shows as q's outline.
         stroke = (CURVE_STROKE_DARK if plan.theme == "dark" else CURVE_STROKE_LIGHT) * s
-        self.p_curve = DensityCurve(self.axes, plan.p_color, P_STROKE_SCALE * stroke,
-                                    theme.area_opacity)
+        self.p_curve = DensityCurve(
+            self.axes, plan.p_color, P_STROKE_SCALE * stroke, theme.area_opacity
+        )
         self.q_curve = DensityCurve(self.axes, plan.q_color, stroke, theme.area_opacity)
         self.p_name = curve_name_label("p", plan.p_color, plan.labels, NAME_SIZE * s)
         self.q_name = curve_name_label("q", plan.q_color, plan.labels, NAME_SIZE * s)
@@ -525,14 +551,13 @@ class KLScene(Scene):
         )
         if self.integrand_panel is not None:
             self._chunk.int_xs, self._chunk.int_forward, self._chunk.int_reverse = (
-                sample_integrands(
-                    f.p, f.q, x_range
-                )
+                sample_integrands(f.p, f.q, x_range)
             )
         return self._chunk
 
-    def _place_names(self, p_peak: np.ndarray, q_peak: np.ndarray,
-                     curves: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def _place_names(
+        self, p_peak: np.ndarray, q_peak: np.ndarray, curves: list[tuple[np.ndarray, np.ndarray]]
+    ) -> None:
         """Put each name near the peak it follows, above both curves, inside the plot,
         apart (see :func:`~.labels.place_names`); ``curves`` are the frame's samples."""
         origin, ex, ey = self.axes.affine()
@@ -559,8 +584,9 @@ class KLScene(Scene):
             return
         group = self._markers.get(index)
         if group is None:
-            group = marker_group(self.axes, self.plan.optima[index], self._marker_key,
-                                 self.theme.muted, self.unit)
+            group = marker_group(
+                self.axes, self.plan.optima[index], self._marker_key, self.theme.muted, self.unit
+            )
             self._markers[index] = group
         if not self.marker_slot.submobjects or self.marker_slot.submobjects[0] is not group:
             self.marker_slot.submobjects = [group]

@@ -38,6 +38,7 @@ from .numbers import spaced_step, text_width, widest_nats, widest_tick_label
 
 __all__ = ["Bar", "Box", "Layout", "Measures", "Panel", "compute_layout", "frame_area"]
 
+
 @dataclass(frozen=True)
 class Box:
     """A rectangle by its edges, in scene units. (Edges, not a corner and a size: the
@@ -67,9 +68,12 @@ class Box:
         return max(width, 0.0) * max(height, 0.0)
 
     def contains(self, other: Box, tolerance: float = 1e-9) -> bool:
-        return (other.left >= self.left - tolerance and other.right <= self.right + tolerance
-                and other.bottom >= self.bottom - tolerance
-                and other.top <= self.top + tolerance)
+        return (
+            other.left >= self.left - tolerance
+            and other.right <= self.right + tolerance
+            and other.bottom >= self.bottom - tolerance
+            and other.top <= self.top + tolerance
+        )
 
 
 @dataclass(frozen=True)
@@ -196,8 +200,9 @@ def frame_area(width: float, height: float) -> tuple[float, Box]:
     """The text unit and the frame less its margin (centred on the origin)."""
     s = text_unit(width, height)
     margin = dim.MARGIN * s
-    return s, Box(-width / 2 + margin, -height / 2 + margin,
-                        width / 2 - margin, height / 2 - margin)
+    return s, Box(
+        -width / 2 + margin, -height / 2 + margin, width / 2 - margin, height / 2 - margin
+    )
 
 
 def bar_notes(bars: Sequence[str]) -> bool:
@@ -266,14 +271,24 @@ def compute_layout(
         bottom += band + dim.CAPTION_GAP * s
     width_of = partial(text_width, measures.advances)
     portrait = height > width
-    sizes = _bar_sizes(measures.bar_labels, bars, bool(panels), portrait, s,
-                       (right - left, top - bottom), measures.advances, measures.digits)
+    sizes = _bar_sizes(
+        measures.bar_labels,
+        bars,
+        bool(panels),
+        portrait,
+        s,
+        (right - left, top - bottom),
+        measures.advances,
+        measures.digits,
+    )
     if sizes.stacked:
         main, bars_box, integrand_box, trace_box = _stacked(
-            (left, bottom, right, top), set(panels), sizes, portrait, s)
+            (left, bottom, right, top), set(panels), sizes, portrait, s
+        )
     else:
         main, bars_box, integrand_box, trace_box = _beside(
-            (left, bottom, right, top), set(panels), sizes, bool(bars), s)
+            (left, bottom, right, top), set(panels), sizes, bool(bars), s
+        )
     # The integrand right under the main axes, sharing their x: beside the bars, or
     # stacked as the only panel.
     aligned = integrand_box is not None and (not sizes.stacked or len(set(panels)) == 1)
@@ -286,40 +301,85 @@ def compute_layout(
         # When aligned, whichever y labels are wider, the integrand's or the main axes',
         # set where both plots start.
         keys["integrand"] = _key_height(measures, "integrand", Box(*integrand_box), s)
-        _, label_w = _integrand(integrand_box, i_range, aligned, measures.integrand_key,
-                                keys["integrand"], width_of, digit, s)
+        _, label_w = _integrand(
+            integrand_box,
+            i_range,
+            aligned,
+            measures.integrand_key,
+            keys["integrand"],
+            width_of,
+            digit,
+            s,
+        )
     marker_key = None
     if markers:
         marker_key = (measures.marker_key, _key_height(measures, "markers", Box(*main), s))
-    axes = _main_axes(main, y_range, sizes.label_room if shared else None, marker_key,
-                      label_w, width_of, s)
+    axes = _main_axes(
+        main, y_range, sizes.label_room if shared else None, marker_key, label_w, width_of, s
+    )
     plot, axis_y = axes["plot"], axes["axis_y"]
     integrand = None
     if integrand_box is not None:
-        integrand, _ = _integrand(integrand_box, i_range, aligned, measures.integrand_key,
-                                  keys["integrand"], width_of, digit, s,
-                                  plot if aligned else None)
+        integrand, _ = _integrand(
+            integrand_box,
+            i_range,
+            aligned,
+            measures.integrand_key,
+            keys["integrand"],
+            width_of,
+            digit,
+            s,
+            plot if aligned else None,
+        )
     bar_boxes = ()
     if bars_box is not None and bars:
         bar_boxes = _bars(bars, bars_box, sizes, axis_y if shared else None, s)
     trace = None
     if trace_box is not None:
-        trace = _trace(trace_box, bar_max, measures.trace_key,
-                       _key_height(measures, "trace", Box(*trace_box), s), width_of, digit, s)
+        trace = _trace(
+            trace_box,
+            bar_max,
+            measures.trace_key,
+            _key_height(measures, "trace", Box(*trace_box), s),
+            width_of,
+            digit,
+            s,
+        )
     return Layout(
-        unit=s, frame=Box(-width / 2, -height / 2, width / 2, height / 2),
-        stacked=sizes.stacked, shared_axis=shared, aligned=aligned,
-        title=title, caption=caption, caption_lines=lines, caption_band=band,
-        axes=Box(*main), plot=plot, y_step=axes["y_step"], tick_digit=dim.TICK_DIGIT * s,
-        x_labels=axes["x_labels"], y_labels=axes["y_labels"], marker_key=axes["key"],
-        bars=bar_boxes, bar_digit=sizes.digit, label_scale=sizes.scale,
-        integrand=integrand, trace=trace,
+        unit=s,
+        frame=Box(-width / 2, -height / 2, width / 2, height / 2),
+        stacked=sizes.stacked,
+        shared_axis=shared,
+        aligned=aligned,
+        title=title,
+        caption=caption,
+        caption_lines=lines,
+        caption_band=band,
+        axes=Box(*main),
+        plot=plot,
+        y_step=axes["y_step"],
+        tick_digit=dim.TICK_DIGIT * s,
+        x_labels=axes["x_labels"],
+        y_labels=axes["y_labels"],
+        marker_key=axes["key"],
+        bars=bar_boxes,
+        bar_digit=sizes.digit,
+        label_scale=sizes.scale,
+        integrand=integrand,
+        trace=trace,
     )
 
 
-def _bar_sizes(labels: Sequence[LabelSize], names: Sequence[str], panels: bool,
-               portrait: bool, s: float, content: tuple[float, float],
-               advances: Mapping[str, float], digits: int = 3) -> _BarSizes:
+def _bar_sizes(
+    labels: Sequence[LabelSize],
+    names: Sequence[str],
+    panels: bool,
+    portrait: bool,
+    s: float,
+    content: tuple[float, float],
+    advances: Mapping[str, float],
+    digits: int = 3,
+) -> _BarSizes:
     """The bars' labels, at full size, decide where the bars go and how wide they are."""
     content_w, content_h = content
     col_gap = dim.COLUMN_GAP * s
@@ -331,10 +391,16 @@ def _bar_sizes(labels: Sequence[LabelSize], names: Sequence[str], panels: bool,
         and need > dim.BARS_BESIDE_SHARE * content_w
         and (len(labels) > 2 or panels)
     )
-    room = content_w if stacked else (
-        min(dim.BARS_COLUMN_MAX,
-            dim.BARS_COLUMN + dim.BARS_COLUMN_PER_BAR * max(0, len(labels) - 2))
-        * content_w
+    room = (
+        content_w
+        if stacked
+        else (
+            min(
+                dim.BARS_COLUMN_MAX,
+                dim.BARS_COLUMN + dim.BARS_COLUMN_PER_BAR * max(0, len(labels) - 2),
+            )
+            * content_w
+        )
     )
     # In a row of their own the bars stay low, to leave the height to the axes.
     shrink = min(room / need if need > 0 else 1.0, dim.STACKED_LABEL_SCALE if stacked else 1.0)
@@ -361,13 +427,17 @@ def _bar_sizes(labels: Sequence[LabelSize], names: Sequence[str], panels: bool,
     for name, pitch in zip(names, pitches, strict=True):
         widest = widest_nats(name in BAR_BOUNDS, digits)
         digit = min(digit, dim.BAR_NUMBER_FILL * pitch / text_width(advances, widest))
-    number_room = (digit * (1 + dim.BAR_NUMBER_GAPS * dim.BAR_NUMBER_GAP + dim.BAR_CHEVRON)
-                   + dim.BAR_NUMBER_CLEARANCE * s)
-    label_room = (max(heights, default=0.0)
-                  + max(dim.BAR_LABEL_ROOM * s, dim.BAR_LABEL_GAP * dim.BAR_NUMBER_GAP * digit)
-                  + dim.BAR_LABEL_CLEARANCE + dim.BAR_LABEL_FOOT * s)
-    return _BarSizes(stacked, scale, widths, pitches, note_scales, digit, number_room,
-                     label_room)
+    number_room = (
+        digit * (1 + dim.BAR_NUMBER_GAPS * dim.BAR_NUMBER_GAP + dim.BAR_CHEVRON)
+        + dim.BAR_NUMBER_CLEARANCE * s
+    )
+    label_room = (
+        max(heights, default=0.0)
+        + max(dim.BAR_LABEL_ROOM * s, dim.BAR_LABEL_GAP * dim.BAR_NUMBER_GAP * digit)
+        + dim.BAR_LABEL_CLEARANCE
+        + dim.BAR_LABEL_FOOT * s
+    )
+    return _BarSizes(stacked, scale, widths, pitches, note_scales, digit, number_room, label_room)
 
 
 def _stacked(content: Edges, panels: set[str], sizes: _BarSizes, portrait: bool, s: float):
@@ -426,13 +496,17 @@ def _key_height(measures: Measures, name: str, box: Box, s: float) -> float:
     """The height of legend ``name`` laid out in ``box``: measured, or computed."""
     if measures.key_height is not None:
         return measures.key_height(name, box)
-    entries = {"integrand": measures.integrand_key, "trace": measures.trace_key,
-               "markers": measures.marker_key}[name]
+    entries = {
+        "integrand": measures.integrand_key,
+        "trace": measures.trace_key,
+        "markers": measures.marker_key,
+    }[name]
     return legend_size(entries, box.width, dim.LEGEND_FONT * s)[1]
 
 
-def _fitted_key(entries: Sequence[Entry], max_width: float, left: float, right: float,
-                s: float) -> tuple[float, float]:
+def _fitted_key(
+    entries: Sequence[Entry], max_width: float, left: float, right: float, s: float
+) -> tuple[float, float]:
     """A legend's size, arranged within ``max_width``, then scaled to fit between
     ``left`` and ``right``; and its height before that."""
     key_w, key_h = legend_size(entries, max_width, dim.LEGEND_FONT * s)
@@ -441,18 +515,28 @@ def _fitted_key(entries: Sequence[Entry], max_width: float, left: float, right: 
     return key_w, key_h
 
 
-def _integrand(box: Edges, y_range: tuple[float, float], aligned: bool,
-               key: Sequence[Entry], key_h: float, width_of: Callable[[str], float],
-               digit: float,
-               s: float, under: Box | None = None) -> tuple[Panel, float]:
+def _integrand(
+    box: Edges,
+    y_range: tuple[float, float],
+    aligned: bool,
+    key: Sequence[Entry],
+    key_h: float,
+    width_of: Callable[[str], float],
+    digit: float,
+    s: float,
+    under: Box | None = None,
+) -> tuple[Panel, float]:
     """The integrand panel, its key above the plot, and the width of its y labels (with
     their ticks). ``under``: the main axes' plot, whose x the panel's plot shares."""
     left, bottom, right, top = box
     i0, i1 = y_range
     plot_top = top - key_h - dim.LEGEND_GAP * digit
     if aligned:  # the x labels are the main axes'
-        plot_bottom = (bottom + (dim.ALIGNED_BOTTOM if i0 >= 0 else dim.ALIGNED_BOTTOM_NEGATIVE)
-                       * digit + dim.BAND_CLEARANCE * s)
+        plot_bottom = (
+            bottom
+            + (dim.ALIGNED_BOTTOM if i0 >= 0 else dim.ALIGNED_BOTTOM_NEGATIVE) * digit
+            + dim.BAND_CLEARANCE * s
+        )
     else:
         plot_bottom = bottom + digit * dim.X_LABEL_BAND + dim.BAND_CLEARANCE * s
     y_step = spaced_step(i0, i1, plot_top - plot_bottom, width_of, digit, False)
@@ -466,9 +550,15 @@ def _integrand(box: Edges, y_range: tuple[float, float], aligned: bool,
     return Panel(Box(*box), plot, legend, y_range, y_step, digit), label_w
 
 
-def _main_axes(box: Edges, y_range: tuple[float, float], label_room: float | None,
-               key: tuple[Sequence[Entry], float] | None, least_label_w: float | None,
-               width_of: Callable[[str], float], s: float) -> dict:
+def _main_axes(
+    box: Edges,
+    y_range: tuple[float, float],
+    label_room: float | None,
+    key: tuple[Sequence[Entry], float] | None,
+    least_label_w: float | None,
+    width_of: Callable[[str], float],
+    s: float,
+) -> dict:
     """The main axes: what is left in their box, less room for tick labels (and, when the
     bars stand on their x-axis, ``label_room`` for the bars' labels under it)."""
     m_left, m_bottom, m_right, m_top = box
@@ -503,14 +593,19 @@ def _main_axes(box: Edges, y_range: tuple[float, float], label_room: float | Non
         "y_step": y_step,
         "axis_y": axis_y,
         "x_labels": Box(axes_left, axis_y - tick_room, m_right, axis_y),
-        "y_labels": Box(m_left, plot_bottom - dim.TOP_LABEL_ROOM * digit, axes_left,
-                              plot_top + dim.TOP_LABEL_ROOM * digit),
+        "y_labels": Box(
+            m_left,
+            plot_bottom - dim.TOP_LABEL_ROOM * digit,
+            axes_left,
+            plot_top + dim.TOP_LABEL_ROOM * digit,
+        ),
         "key": marker_key,
     }
 
 
-def _bars(names: Sequence[str], box: Edges, sizes: _BarSizes, axis_y: float | None,
-          s: float) -> tuple[Bar, ...]:
+def _bars(
+    names: Sequence[str], box: Edges, sizes: _BarSizes, axis_y: float | None, s: float
+) -> tuple[Bar, ...]:
     """The bars, centred in their box: their feet on the x-axis line ``axis_y`` when
     beside the axes, else above their labels."""
     b_left, b_bottom, b_right, b_top = box
@@ -520,37 +615,52 @@ def _bars(names: Sequence[str], box: Edges, sizes: _BarSizes, axis_y: float | No
     x = b_left + (b_right - b_left - sum(sizes.pitches)) / 2
     label_gap = dim.BAR_LABEL_GAP * dim.BAR_NUMBER_GAP * sizes.digit + dim.BAR_LABEL_CLEARANCE
     out = []
-    for name, width, pitch, grow in zip(names, sizes.widths, sizes.pitches,
-                                        sizes.note_scales, strict=True):
+    for name, width, pitch, grow in zip(
+        names, sizes.widths, sizes.pitches, sizes.note_scales, strict=True
+    ):
         centre = x + pitch / 2
         label_h = sizes.label_room - label_gap - dim.BAR_LABEL_FOOT * s
-        out.append(Bar(
-            name=name,
-            centre=centre,
-            foot=foot,
-            track_width=track_w,
-            track_height=track_h,
-            column=Box.sized(x, foot - sizes.label_room, pitch,
-                       sizes.label_room + track_h + sizes.number_room),
-            track=Box.sized(centre - track_w / 2, foot, track_w, track_h),
-            number=Box.sized(x, foot + track_h, pitch, sizes.number_room),
-            label=Box.sized(centre - width / 2, foot - label_gap - label_h, width, label_h),
-            note_scale=grow,
-        ))
+        out.append(
+            Bar(
+                name=name,
+                centre=centre,
+                foot=foot,
+                track_width=track_w,
+                track_height=track_h,
+                column=Box.sized(
+                    x,
+                    foot - sizes.label_room,
+                    pitch,
+                    sizes.label_room + track_h + sizes.number_room,
+                ),
+                track=Box.sized(centre - track_w / 2, foot, track_w, track_h),
+                number=Box.sized(x, foot + track_h, pitch, sizes.number_room),
+                label=Box.sized(centre - width / 2, foot - label_gap - label_h, width, label_h),
+                note_scale=grow,
+            )
+        )
         x += pitch
     return tuple(out)
 
 
-def _trace(box: Edges, bar_max: float, key: Sequence[Entry], key_h: float,
-           width_of: Callable[[str], float], digit: float, s: float) -> Panel:
+def _trace(
+    box: Edges,
+    bar_max: float,
+    key: Sequence[Entry],
+    key_h: float,
+    width_of: Callable[[str], float],
+    digit: float,
+    s: float,
+) -> Panel:
     """The trace panel: both KLs against time, its key above the plot."""
     left, bottom, right, top = box
     dot = dim.TRACE_DOT * s
     plot_top = top - key_h - dim.LEGEND_GAP * digit - dot
     plot_bottom = bottom + digit * dim.X_LABEL_BAND + dim.BAND_CLEARANCE * s
     y_step = spaced_step(0.0, bar_max, plot_top - plot_bottom, width_of, digit, False)
-    plot_left = (left + widest_tick_label(0.0, bar_max, y_step, width_of) * digit
-                 + dim.Y_LABEL_ROOM * digit)
+    plot_left = (
+        left + widest_tick_label(0.0, bar_max, y_step, width_of) * digit + dim.Y_LABEL_ROOM * digit
+    )
     plot = Box(plot_left, plot_bottom, right, plot_top)
     key_w, key_h = _fitted_key(key, right - left, plot_left, right, s)
     legend = Box.sized(plot_left, plot_top + dim.LEGEND_GAP * digit + dot, key_w, key_h)

@@ -71,30 +71,43 @@ class OptimumMarker(VGroup):
         self.label.move_to([x, max(y, bottom + h / 2 + pad), 0])
 
 
-def marker_key_entries(optima: Sequence[Sequence[Optimum]], color: str,
-                       unit: float) -> list[tuple[Mobject, Mobject]]:
+def marker_key_entries(
+    optima: Sequence[Sequence[Optimum]], color: str, unit: float
+) -> list[tuple[Mobject, Mobject]]:
     """The entries of the optimum markers' key (see :func:`~.text.legend`): each kind's
     dash pattern and what it marks."""
     several = any(sum(o.kind == "reverse" for o in group) > 1 for group in optima)
     entries = []
-    for kind, text in (("forward", "forward-KL optimum"),
-                       ("reverse", "reverse-KL optima" if several else "reverse-KL optimum")):
+    for kind, text in (
+        ("forward", "forward-KL optimum"),
+        ("reverse", "reverse-KL optima" if several else "reverse-KL optimum"),
+    ):
         dash, gap = MARKER_DASHES[kind]
-        swatch = legend_swatch(color, MARKER_SWATCH * unit, MARKER_STROKE * unit,
-                               (dash * unit, gap * unit))
+        swatch = legend_swatch(
+            color, MARKER_SWATCH * unit, MARKER_STROKE * unit, (dash * unit, gap * unit)
+        )
         label = pango_text(text, font=TEXT_FONT, font_size=MARKER_KEY_SIZE * unit, color=color)
         entries.append((swatch, label))
     return entries
 
 
-def marker_group(axes: DensityAxes, optima: Sequence[Optimum], key: Mobject, color: str,
-                 unit: float) -> VGroup:
+def marker_group(
+    axes: DensityAxes, optima: Sequence[Optimum], key: Mobject, color: str, unit: float
+) -> VGroup:
     """Dashed Gaussians of a set of optima, under the ``key`` of their dash patterns."""
     group = VGroup()
     for optimum in sorted(optima, key=lambda o: (o.kind != "forward", o.mean)):
         dash, gap = MARKER_DASHES[optimum.kind]
-        group.add(OptimumMarker(axes, optimum.mean, optimum.std, color=color,
-                                stroke_width=MARKER_STROKE * unit, dash=dash * unit,
-                                gap=gap * unit))
+        group.add(
+            OptimumMarker(
+                axes,
+                optimum.mean,
+                optimum.std,
+                color=color,
+                stroke_width=MARKER_STROKE * unit,
+                dash=dash * unit,
+                gap=gap * unit,
+            )
+        )
     group.add(key)
     return group

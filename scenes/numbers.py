@@ -59,8 +59,11 @@ def format_nats(value: float, digits: int = 3) -> str:
             s = f"{v:.{digits - k}f}"
             break
     if s is None:
-        s = (f"{v:.0f}" if v < max(10.0**digits, 1e4) - 0.5
-             else f"{v:.{digits - 1}e}".replace("-", "−"))
+        s = (
+            f"{v:.0f}"
+            if v < max(10.0**digits, 1e4) - 0.5
+            else f"{v:.{digits - 1}e}".replace("-", "−")
+        )
     return sign + s
 
 
@@ -73,7 +76,7 @@ def widest_nats(bounded: bool, digits: int = 3) -> str:
     """
     if bounded:
         return f"{0:.{digits}f}"
-    return f"1.{'2345678'[:digits - 1]}e+04" if digits > 1 else "1e+04"
+    return f"1.{'2345678'[: digits - 1]}e+04" if digits > 1 else "1e+04"
 
 
 def nice_step(span: float, max_ticks: int = 10, min_ticks: int = 4) -> float:
@@ -115,8 +118,14 @@ def text_width(advances: Mapping[str, float], text: str) -> float:
     return sum(advances[c] for c in text)
 
 
-def spaced_step(lo: float, hi: float, length: float, width: Callable[[str], float],
-                digit_height: float, horizontal: bool) -> float:
+def spaced_step(
+    lo: float,
+    hi: float,
+    length: float,
+    width: Callable[[str], float],
+    digit_height: float,
+    horizontal: bool,
+) -> float:
     """A 1-2-5 step whose labels keep clear of each other along an axis of ``length``.
 
     ``width`` gives a label's width in digit heights.

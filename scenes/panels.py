@@ -58,9 +58,17 @@ class IntegrandPanel(VGroup):
     ):
         super().__init__()
         self.axes = DensityAxes(
-            x_range, y_range, width, height, glyphs=glyphs, digit_height=digit_height,
-            color=axis_color, label_color=label_color, stroke_width=0.6 * stroke_width,
-            y_step=y_step, x_labels=x_labels,
+            x_range,
+            y_range,
+            width,
+            height,
+            glyphs=glyphs,
+            digit_height=digit_height,
+            color=axis_color,
+            label_color=label_color,
+            stroke_width=0.6 * stroke_width,
+            y_step=y_step,
+            x_labels=x_labels,
         )
         self.forward_curve = DensityCurve(self.axes, colors[0], stroke_width, fill_opacity)
         self.reverse_curve = DensityCurve(self.axes, colors[1], stroke_width, fill_opacity)
@@ -80,7 +88,6 @@ class IntegrandPanel(VGroup):
         self.forward_curve.set_data(xs, forward)
         self.reverse_curve.set_data(xs, reverse)
         return self
-
 
 
 class TracePanel(VGroup):
@@ -112,9 +119,17 @@ class TracePanel(VGroup):
         super().__init__()
         self.y_max = float(y_max)
         self.axes = DensityAxes(
-            (0.0, float(duration)), (0.0, self.y_max), width, height, glyphs=glyphs,
-            digit_height=digit_height, color=axis_color, label_color=label_color,
-            stroke_width=0.6 * stroke_width, x_step=x_step, y_step=y_step,
+            (0.0, float(duration)),
+            (0.0, self.y_max),
+            width,
+            height,
+            glyphs=glyphs,
+            digit_height=digit_height,
+            color=axis_color,
+            label_color=label_color,
+            stroke_width=0.6 * stroke_width,
+            x_step=x_step,
+            y_step=y_step,
         )
         self.dot_radius = dot_radius
         self.lines, self.dots = [], []

@@ -85,4 +85,3 @@ def up_triangle_points(centre: np.ndarray, radius: float) -> np.ndarray:
     """An upward triangle round ``centre``: a value above the top of a plot."""
     corners = np.array([[0.0, 1.2, 0.0], [-1.0, -0.6, 0.0], [1.0, -0.6, 0.0], [0.0, 1.2, 0.0]])
     return corner_points(centre + radius * corners)
-

@@ -87,8 +87,10 @@ def sample_integrands(
     lead = np.broadcast_shapes(xs_p.shape[:-1], xs_q.shape[:-1])
     xs = np.sort(
         np.concatenate(
-            [np.broadcast_to(xs_p, (*lead, xs_p.shape[-1])),
-             np.broadcast_to(xs_q, (*lead, xs_q.shape[-1]))],
+            [
+                np.broadcast_to(xs_p, (*lead, xs_p.shape[-1])),
+                np.broadcast_to(xs_q, (*lead, xs_q.shape[-1])),
+            ],
             axis=-1,
         ),
         axis=-1,

@@ -317,8 +317,14 @@ def divergence_label(
     if labels == "tex":
         from manim import MathTex
 
-        mob = MathTex(divergence.symbol_tex + "(", first, r"\,\|\,", second, ")",
-                      font_size=TEX_SCALE * font_size)
+        mob = MathTex(
+            divergence.symbol_tex + "(",
+            first,
+            r"\,\|\,",
+            second,
+            ")",
+            font_size=TEX_SCALE * font_size,
+        )
         mob.set_color(color)
         mob[1].set_color(colors[first])
         mob[3].set_color(colors[second])
@@ -379,8 +385,9 @@ def bar_label(
         mob = symmetric_label(name, colors, labels, font_size, color)
     if note_color is None:
         return mob
-    note = pango_text(divergence.note, font=TEXT_FONT, font_size=BAR_NOTE_SCALE * font_size,
-                      color=note_color)
+    note = pango_text(
+        divergence.note, font=TEXT_FONT, font_size=BAR_NOTE_SCALE * font_size, color=note_color
+    )
     note.next_to(mob, DOWN, buff=BAR_NOTE_GAP * mob.height)
     group = VGroup(mob, note)
     group.note = note
@@ -412,8 +419,17 @@ def integrand_label(
         from manim import MathTex
 
         mob = MathTex(
-            first, r"\log(", first, "/", second, r")\quad\text{area} = D_{\mathrm{KL}}(",
-            first, r"\,\|\,", second, ")", font_size=TEX_SCALE * font_size,
+            first,
+            r"\log(",
+            first,
+            "/",
+            second,
+            r")\quad\text{area} = D_{\mathrm{KL}}(",
+            first,
+            r"\,\|\,",
+            second,
+            ")",
+            font_size=TEX_SCALE * font_size,
         )
         mob.set_color(color)
         for k, name in ((0, first), (2, first), (4, second), (6, first), (8, second)):
@@ -443,8 +459,11 @@ def legend(
     """
     items = []
     for key, label in entries:
-        swatch = key if isinstance(key, Mobject) else legend_swatch(
-            key, LEGEND_SWATCH * font_height, stroke_width)
+        swatch = (
+            key
+            if isinstance(key, Mobject)
+            else legend_swatch(key, LEGEND_SWATCH * font_height, stroke_width)
+        )
         items.append(VGroup(swatch, label).arrange(RIGHT, buff=LEGEND_SWATCH_GAP * font_height))
         swatch.set_y(label.get_center()[1])
     group = VGroup(*items)

@@ -32,13 +32,19 @@ keyframes:
 """
 
 
-def kldemo(*args: str | Path, cwd: Path | None = None,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def kldemo(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the kldemo command as a user does (in the repository unless ``cwd`` is given),
     with ``env`` added to this process's environment."""
-    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or REPO, timeout=600,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "kldemo", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def decode(path: Path) -> tuple[list[np.ndarray], Any, float]:

@@ -44,22 +44,31 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def written(folder: Path) -> list[str]:
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if "cache" not in p.parts)
+    return sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if "cache" not in p.parts
+    )
 
 
 # -- light, and checked like a file -------------------------------------------------
 
 
 def test_import_kldemo_is_light_and_the_api_comes_on_first_use():
-    code = ("import sys, kldemo\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('manim', 'scipy') "
-            "or m.startswith('kldemo.'))\n"
-            "print(heavy)\n"
-            "print(kldemo.validate.__module__, kldemo.ConfigError.__module__)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'manim'))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, timeout=120, check=True)
+    code = (
+        "import sys, kldemo\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('manim', 'scipy') "
+        "or m.startswith('kldemo.'))\n"
+        "print(heavy)\n"
+        "print(kldemo.validate.__module__, kldemo.ConfigError.__module__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'manim'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
     assert done.stdout.splitlines() == ["[]", "kldemo.api kldemo.errors", "[]"]
     assert {"render", "still", "kl", "validate", "ConfigError"} <= set(dir(kldemo))
     with pytest.raises(AttributeError, match="no attribute 'rendr'"):
@@ -80,11 +89,15 @@ def test_a_bad_dict_raises_config_error_naming_dict_and_the_place():
         "<dict>: error: q.mena: unknown key 'mena'; did you mean 'mean'?",
     ]
     assert caught.value.diagnostics[0] == Diagnostic(
-        "<dict>", None, None, "keyframes[2].q.std", "must be > 0 (got -2)")
+        "<dict>", None, None, "keyframes[2].q.std", "must be > 0 (got -2)"
+    )
     assert kldemo.ConfigError is ConfigError
     # every call checks the config by the same code
-    for call in (lambda: kldemo.kl(BAD), lambda: kldemo.still(BAD, 0, output="x.png"),
-                 lambda: kldemo.render(BAD, output="x.mp4")):
+    for call in (
+        lambda: kldemo.kl(BAD),
+        lambda: kldemo.still(BAD, 0, output="x.png"),
+        lambda: kldemo.render(BAD, output="x.mp4"),
+    ):
         with pytest.raises(ConfigError, match=r"keyframes\[2\]\.q\.std: must be > 0"):
             call()
 
@@ -133,9 +146,11 @@ def test_numpy_values_and_tuples_read_as_the_numbers_they_hold():
 
 def test_kl_rows_are_the_cli_s_json_rows():
     config = CONFIGS / "asym-kl.yaml"
-    for api_args, cli_args in [({}, []), ({"at": [0.5, 3.25], "every": 4.0},
-                                          ["--at", "0.5", "--at", "3.25", "--every", "4"]),
-                               ({"at": 1.5}, ["--at", "1.5"])]:
+    for api_args, cli_args in [
+        ({}, []),
+        ({"at": [0.5, 3.25], "every": 4.0}, ["--at", "0.5", "--at", "3.25", "--every", "4"]),
+        ({"at": 1.5}, ["--at", "1.5"]),
+    ]:
         rows = kldemo.kl(config, **api_args)
         cli = run_kldemo("kl", config, "--format", "json", *cli_args)
         assert cli.returncode == 0, cli.stderr
@@ -162,37 +177,65 @@ def test_kl_rows_show_as_a_table():
 # -- options are checked first --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: kldemo.render(CONFIG, output="v.mp4", qualty="l"),
-     "render() takes no option 'qualty'; did you mean 'quality'?"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", quality="z"),
-     "quality='z': choose one of 'l', 'm', 'h', 'p', 'k'"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", resolution=(8, 8)),
-     "resolution=(8, 8): each side must be from 16 to 7680 (4320 high)"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", resolution="wide"),
-     "resolution='wide': write it as (W, H), e.g. (1920, 1080)"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", fps=0), "fps=0: must be from 1 to 240"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", jobs=0), "jobs=0: must be a whole number"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", no_cache="yes"),
-     "no_cache='yes': must be True or False"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", format="gif", fmt="gif"),
-     "give format= or fmt=, not both"),
-    (lambda: kldemo.render(CONFIG, output="v.mp4", format="mov"),
-     "--format mov and -o v.mp4 disagree"),
-    (lambda: kldemo.render(CONFIG), "a config given as a dict has no file name to name the "
-                                    "video after: pass output=..."),
-    (lambda: kldemo.still(CONFIG, at=1), "a config given as a dict has no file name"),
-    (lambda: kldemo.render(CONFIG, output="videos"), "output='videos' names a folder, and a "
-                                                     "config given as a dict has no file name"),
-    (lambda: kldemo.still(CONFIG, at=9, output="f.png"), "at=9: the video runs from 0 to 2.8 s"),
-    (lambda: kldemo.still(CONFIG, at="1", output="f.png"), "at='1': must be a number"),
-    (lambda: kldemo.still(CONFIG, at=1, output="f.png", jobs=2),
-     "still() takes no option 'jobs'"),
-    (lambda: kldemo.kl(CONFIG, every=-1), "every=-1: must be a number of seconds > 0"),
-    (lambda: kldemo.kl(CONFIG, at=[1, 99]), "at=99: the video runs from 0 to 2.8 s"),
-    (lambda: kldemo.validate(["p", "q"]), "config=['p', 'q']: give the path of a keyframe "
-                                          "file, or the config as a dict"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", qualty="l"),
+            "render() takes no option 'qualty'; did you mean 'quality'?",
+        ),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", quality="z"),
+            "quality='z': choose one of 'l', 'm', 'h', 'p', 'k'",
+        ),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", resolution=(8, 8)),
+            "resolution=(8, 8): each side must be from 16 to 7680 (4320 high)",
+        ),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", resolution="wide"),
+            "resolution='wide': write it as (W, H), e.g. (1920, 1080)",
+        ),
+        (lambda: kldemo.render(CONFIG, output="v.mp4", fps=0), "fps=0: must be from 1 to 240"),
+        (lambda: kldemo.render(CONFIG, output="v.mp4", jobs=0), "jobs=0: must be a whole number"),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", no_cache="yes"),
+            "no_cache='yes': must be True or False",
+        ),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", format="gif", fmt="gif"),
+            "give format= or fmt=, not both",
+        ),
+        (
+            lambda: kldemo.render(CONFIG, output="v.mp4", format="mov"),
+            "--format mov and -o v.mp4 disagree",
+        ),
+        (
+            lambda: kldemo.render(CONFIG),
+            "a config given as a dict has no file name to name the video after: pass output=...",
+        ),
+        (lambda: kldemo.still(CONFIG, at=1), "a config given as a dict has no file name"),
+        (
+            lambda: kldemo.render(CONFIG, output="videos"),
+            "output='videos' names a folder, and a config given as a dict has no file name",
+        ),
+        (
+            lambda: kldemo.still(CONFIG, at=9, output="f.png"),
+            "at=9: the video runs from 0 to 2.8 s",
+        ),
+        (lambda: kldemo.still(CONFIG, at="1", output="f.png"), "at='1': must be a number"),
+        (
+            lambda: kldemo.still(CONFIG, at=1, output="f.png", jobs=2),
+            "still() takes no option 'jobs'",
+        ),
+        (lambda: kldemo.kl(CONFIG, every=-1), "every=-1: must be a number of seconds > 0"),
+        (lambda: kldemo.kl(CONFIG, at=[1, 99]), "at=99: the video runs from 0 to 2.8 s"),
+        (
+            lambda: kldemo.validate(["p", "q"]),
+            "config=['p', 'q']: give the path of a keyframe file, or the config as a dict",
+        ),
+    ],
+)
 def test_options_that_cannot_work_raise_usage_error_and_write_nothing(sandbox, call, message):
     with pytest.raises(UsageError) as caught:
         call()
@@ -207,8 +250,7 @@ def test_options_that_cannot_work_raise_usage_error_and_write_nothing(sandbox, c
 def test_render_a_path_returns_what_it_wrote_and_shows_a_player(sandbox):
     result = kldemo.render(CONFIGS / "asym-kl.yaml", output="lecture.mp4", quality="l", **TINY)
     assert result.path == Path("lecture.mp4") and Path(result).exists()
-    assert (result.format, result.size, result.fps, result.status) == ("mp4", (160, 90), 5.0,
-                                                                       "ok")
+    assert (result.format, result.size, result.fps, result.status) == ("mp4", (160, 90), 5.0, "ok")
     assert result.frames == len(frames(result.path)) == round(result.duration * 5)
     assert result.segments == result.rendered > 0
     page = result._repr_html_()
@@ -234,9 +276,11 @@ def test_render_a_dict_to_the_default_folder_layout_and_as_gif(sandbox):
 def test_a_fit_that_stops_early_is_a_fit_warning_not_a_print(monkeypatch, capsys):
     import kldemo.core.fit
 
-    config = {"p": {"weights": [0.5, 0.5], "means": [0, 0.5], "stds": [1, 1]},
-              "q": {"weights": [0.5, 0.5], "means": [-2, 2], "stds": [1, 1]},
-              "keyframes": [{"fit": "reverse"}]}
+    config = {
+        "p": {"weights": [0.5, 0.5], "means": [0, 0.5], "stds": [1, 1]},
+        "q": {"weights": [0.5, 0.5], "means": [-2, 2], "stds": [1, 1]},
+        "keyframes": [{"fit": "reverse"}],
+    }
     monkeypatch.setattr(kldemo.core.fit, "MAX_NEWTON_STEPS", 1)  # so that it stops short
     kldemo.core.fit.clear_cache()
     try:
@@ -245,8 +289,9 @@ def test_a_fit_that_stops_early_is_a_fit_warning_not_a_print(monkeypatch, capsys
     finally:
         kldemo.core.fit.clear_cache()
     (warning,) = caught
-    assert str(warning.message).startswith("<dict>: keyframes[0]: fit: reverse stopped before "
-                                           "converging (gradient ")
+    assert str(warning.message).startswith(
+        "<dict>: keyframes[0]: fit: reverse stopped before converging (gradient "
+    )
     assert warning.filename == __file__  # pointing at the caller's line
     assert capsys.readouterr() == ("", "")
 
@@ -283,23 +328,32 @@ def test_subtitles_and_vector_stills_are_keywords_too(sandbox):
 
 @pytest.mark.render
 def test_the_docs_notebook_runs_and_shows_a_video_a_table_and_an_image(
-        sandbox, monkeypatch: pytest.MonkeyPatch):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed "
-                                                      "(pip install -e '.[test]')")
+    sandbox, monkeypatch: pytest.MonkeyPatch
+):
+    nbformat = pytest.importorskip(
+        "nbformat", reason="nbformat is not installed (pip install -e '.[test]')"
+    )
     nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed")
     pytest.importorskip("ipykernel", reason="ipykernel is not installed")
     # A kernel spec of this interpreter, found before any other named python3, so that the
     # notebook runs with the kldemo under test whatever `python` on PATH is.
     spec = sandbox / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(sandbox / "jupyter"))
     notebook = nbformat.read(REPO / "docs" / "notebook.ipynb", as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells)  # kept without outputs
-    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(sandbox)}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(sandbox)}}
+    ).execute()
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]

@@ -92,8 +92,9 @@ def imports_of(name: str) -> list[Import]:
                 base = ".".join([*anchor, *([base] if base else [])])
             # `from package import module` imports the module; `from module import name`
             # imports the module that holds the name.
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
-                       for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names
+            ]
         else:
             continue
         for target in dict.fromkeys(targets):
@@ -133,8 +134,9 @@ def test_the_scan_sees_every_room_and_some_imports():
 
 
 def test_every_module_is_in_a_room():
-    homeless = [f"{MODULES[name].relative_to(REPO)} ({name})" for name in MODULES
-                if room_of(name) is None]
+    homeless = [
+        f"{MODULES[name].relative_to(REPO)} ({name})" for name in MODULES if room_of(name) is None
+    ]
     assert not homeless, "modules in no room of the layer list:\n" + "\n".join(homeless)
 
 
@@ -158,8 +160,7 @@ def test_the_imports_have_no_circle():
     for circle in circles:
         members = set(circle)
         said.append("a circle through " + ", ".join(sorted(members)) + ":")
-        said += [f"  {i}" for name in sorted(members) for i in graph[name]
-                 if i.target in members]
+        said += [f"  {i}" for name in sorted(members) for i in graph[name] if i.target in members]
     assert not circles, "\n".join(said)
 
 
@@ -214,8 +215,11 @@ def test_the_package_itself_imports_nothing_of_kldemo():
 
 
 def test_no_module_is_over_600_lines():
-    long = [f"{path.relative_to(REPO)}: {n} lines" for path in MODULES.values()
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    long = [
+        f"{path.relative_to(REPO)}: {n} lines"
+        for path in MODULES.values()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
     assert not long, f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(long)
 
 
@@ -227,8 +231,9 @@ def test_no_function_is_over_80_lines():
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines = node.end_lineno - node.lineno + 1
                 if lines > MAX_FUNCTION_LINES:
-                    long.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.name}, "
-                                f"{lines} lines")
+                    long.append(
+                        f"{path.relative_to(REPO)}:{node.lineno}: {node.name}, {lines} lines"
+                    )
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(long)
 
 
@@ -238,6 +243,7 @@ def test_import_linter_s_layers_contract_holds():
     program = str(beside) if beside.exists() else shutil.which("lint-imports")
     if program is None:
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
-    done = subprocess.run([program, "--no-cache"], capture_output=True, text=True, cwd=REPO,
-                          timeout=300)
+    done = subprocess.run(
+        [program, "--no-cache"], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -32,8 +32,14 @@ BAD_ERRORS = [
 
 
 def kldemo(*args: str | Path, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "kldemo", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def frame_count(path: Path) -> int:
@@ -51,9 +57,23 @@ def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch")
     for name, text in (("a.yaml", STILL), ("b.yaml", MOVE), ("bad.yaml", BAD)):
         (folder / name).write_text(text)
-    result = kldemo("render", "a.yaml", "bad.yaml", "b.yaml", *TINY, "-o", "out",
-                    "--report", "report.json", "--progress", "plain", "--cache-dir", "cache",
-                    cwd=folder, env={"CI": ""})
+    result = kldemo(
+        "render",
+        "a.yaml",
+        "bad.yaml",
+        "b.yaml",
+        *TINY,
+        "-o",
+        "out",
+        "--report",
+        "report.json",
+        "--progress",
+        "plain",
+        "--cache-dir",
+        "cache",
+        cwd=folder,
+        env={"CI": ""},
+    )
     return folder, result
 
 
@@ -82,12 +102,26 @@ def test_two_configs_that_would_write_the_same_file_are_refused_before_anything_
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "same.yaml").write_text(STILL)
     (tmp_path / "other.yaml").write_text(STILL)
-    message = ("kldemo: error: x/same.yaml and y/same.yaml would both write out/same.mp4; rename "
-               "one of them, or render them in separate runs with different -o folders")
+    message = (
+        "kldemo: error: x/same.yaml and y/same.yaml would both write out/same.mp4; rename "
+        "one of them, or render them in separate runs with different -o folders"
+    )
     # The collision is found over every config given, also when a shard holds only one.
     for extra in ([], ["--shard", "2/2"]):
-        result = kldemo("render", "other.yaml", "y/same.yaml", "x/same.yaml", *TINY, "-o", "out",
-                        "--report", "r.json", "--no-cache", *extra, cwd=tmp_path)
+        result = kldemo(
+            "render",
+            "other.yaml",
+            "y/same.yaml",
+            "x/same.yaml",
+            *TINY,
+            "-o",
+            "out",
+            "--report",
+            "r.json",
+            "--no-cache",
+            *extra,
+            cwd=tmp_path,
+        )
         assert result.returncode == 2
         assert result.stderr.strip() == message
         assert listing(tmp_path) == ["other.yaml", "x", "y"]  # no video, no report
@@ -99,19 +133,44 @@ def test_a_failed_render_exits_1_the_others_go_on_and_invalid_outranks_failed(ba
     (out / "a.mp4").mkdir(parents=True)  # a folder in the way: a.yaml's video cannot be written
     configs = [folder / "a.yaml", folder / "b.yaml"]
     report = tmp_path / "report.json"
-    result = kldemo("render", *configs, *TINY, "-o", out, "--report", report,
-                    "--progress", "none", "--cache-dir", folder / "cache", cwd=tmp_path)
+    result = kldemo(
+        "render",
+        *configs,
+        *TINY,
+        "-o",
+        out,
+        "--report",
+        report,
+        "--progress",
+        "none",
+        "--cache-dir",
+        folder / "cache",
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stderr
-    assert result.stderr == (f"{configs[0]}: error: cannot write {out / 'a.mp4'}: it is a folder; "
-                             "remove it, or choose another output path\n")
+    assert result.stderr == (
+        f"{configs[0]}: error: cannot write {out / 'a.mp4'}: it is a folder; "
+        "remove it, or choose another output path\n"
+    )
     assert frame_count(out / "b.mp4") == 7
     assert listing(out) == ["a.mp4", "b.mp4"]  # no temporary file left beside the target
     data = json.loads(report.read_text())  # written although a render failed
     assert [c["status"] for c in data["configs"]] == ["failed", "cached"]
     assert data["totals"]["exit_status"] == 1
 
-    result = kldemo("render", *configs, folder / "bad.yaml", *TINY, "-o", out,
-                    "--progress", "none", "--cache-dir", folder / "cache", cwd=tmp_path)
+    result = kldemo(
+        "render",
+        *configs,
+        folder / "bad.yaml",
+        *TINY,
+        "-o",
+        out,
+        "--progress",
+        "none",
+        "--cache-dir",
+        folder / "cache",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2  # invalid and failed: 2
 
 
@@ -135,9 +194,22 @@ def test_shards_split_a_batch_across_runs(batch, tmp_path):
     rendered = []
     for index in (1, 2):
         report = tmp_path / f"shard-{index}.json"
-        result = kldemo("render", *configs, *TINY, "-o", tmp_path / f"out{index}",
-                        "--shard", f"{index}/2", "--report", report, "--progress", "plain",
-                        "--cache-dir", "cache", cwd=folder)
+        result = kldemo(
+            "render",
+            *configs,
+            *TINY,
+            "-o",
+            tmp_path / f"out{index}",
+            "--shard",
+            f"{index}/2",
+            "--report",
+            report,
+            "--progress",
+            "plain",
+            "--cache-dir",
+            "cache",
+            cwd=folder,
+        )
         assert result.returncode == 0, result.stderr
         data = json.loads(report.read_text())
         assert data["shard"] == {"index": index, "count": 2}
@@ -152,8 +224,18 @@ def test_shards_split_a_batch_across_runs(batch, tmp_path):
 
 def test_a_shard_with_no_config_succeeds_and_says_so(tmp_path):
     (tmp_path / "a.yaml").write_text(STILL)
-    result = kldemo("render", "a.yaml", *TINY, "--shard", "2/2", "--report", "r.json",
-                    "--progress", "plain", cwd=tmp_path)
+    result = kldemo(
+        "render",
+        "a.yaml",
+        *TINY,
+        "--shard",
+        "2/2",
+        "--report",
+        "r.json",
+        "--progress",
+        "plain",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "shard 2/2: no config in this slice of 1\n"
     data = json.loads((tmp_path / "r.json").read_text())
@@ -183,31 +265,54 @@ def test_the_report_has_every_configs_outcome_and_totals(batch):
     assert a["video_length"] == pytest.approx(1.0) and b["video_length"] == pytest.approx(1.4)
     assert a["render_seconds"] > 0 and a["errors"] == []
     assert a["rendered_segments"] == a["segments"] >= 1
-    assert (bad["path"], bad["status"], bad["output"], bad["video_length"]) == \
-        ("bad.yaml", "invalid", None, None)
-    assert [(e["file"], e["line"], e["column"], e["where"]) for e in bad["errors"]] == \
-        [("bad.yaml", 1, 19, "p.std"), ("bad.yaml", 2, 5, "q.mena")]
+    assert (bad["path"], bad["status"], bad["output"], bad["video_length"]) == (
+        "bad.yaml",
+        "invalid",
+        None,
+        None,
+    )
+    assert [(e["file"], e["line"], e["column"], e["where"]) for e in bad["errors"]] == [
+        ("bad.yaml", 1, 19, "p.std"),
+        ("bad.yaml", 2, 5, "q.mena"),
+    ]
     assert [e["text"] for e in bad["errors"]] == BAD_ERRORS
     totals = data["totals"]
-    assert {k: totals[k] for k in ("configs", "ok", "cached", "invalid", "failed", "exit_status")} \
-        == {"configs": 3, "ok": 2, "cached": 0, "invalid": 1, "failed": 0, "exit_status": 2}
+    assert {
+        k: totals[k] for k in ("configs", "ok", "cached", "invalid", "failed", "exit_status")
+    } == {"configs": 3, "ok": 2, "cached": 0, "invalid": 1, "failed": 0, "exit_status": 2}
     assert totals["video_length"] == pytest.approx(2.4)
-    assert totals["render_seconds"] == pytest.approx(sum(c["render_seconds"] for c in (a, b, bad)),
-                                                     abs=0.01)
+    assert totals["render_seconds"] == pytest.approx(
+        sum(c["render_seconds"] for c in (a, b, bad)), abs=0.01
+    )
 
 
 def test_a_second_run_reports_cached_and_none_prints_only_errors(batch, tmp_path):
     folder, _ = batch
     before = (folder / "out" / "b.mp4").stat().st_mtime_ns
-    result = kldemo("render", "a.yaml", "b.yaml", "bad.yaml", *TINY, "-o", "out", "--report",
-                    tmp_path / "again.json", "--progress", "none", "--cache-dir", "cache",
-                    cwd=folder)
+    result = kldemo(
+        "render",
+        "a.yaml",
+        "b.yaml",
+        "bad.yaml",
+        *TINY,
+        "-o",
+        "out",
+        "--report",
+        tmp_path / "again.json",
+        "--progress",
+        "none",
+        "--cache-dir",
+        "cache",
+        cwd=folder,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == BAD_ERRORS  # --progress none: the errors, nothing else
     data = json.loads((tmp_path / "again.json").read_text())
-    assert [(c["status"], c["rendered_segments"]) for c in data["configs"][:2]] == \
-        [("cached", 0), ("cached", 0)]
+    assert [(c["status"], c["rendered_segments"]) for c in data["configs"][:2]] == [
+        ("cached", 0),
+        ("cached", 0),
+    ]
     assert data["totals"]["cached"] == 2
     assert (folder / "out" / "b.mp4").stat().st_mtime_ns > before  # joined again from the cache
     assert frame_count(folder / "out" / "b.mp4") == 7
@@ -234,8 +339,14 @@ def _on_a_terminal(args: list[str], cwd: Path, env: dict) -> tuple[int, str]:
     import pty
 
     main, side = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "kldemo", *args], stdin=subprocess.DEVNULL,
-                               stdout=side, stderr=side, cwd=cwd, env={**os.environ, **env})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kldemo", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=side,
+        stderr=side,
+        cwd=cwd,
+        env={**os.environ, **env},
+    )
     os.close(side)
     chunks = []
     while True:

@@ -23,18 +23,36 @@ TINY = ["-r", "160,90", "--fps", "5", "--progress", "none", "-j", "2"]
 
 
 # kldemo with another version of the look, as a newer (or older) kldemo would have.
-OTHER_LOOK = ("import sys, kldemo.scenes; kldemo.scenes.LOOK_VERSION = -1; "
-              "from kldemo.cli import main; main(sys.argv[1:])")
+OTHER_LOOK = (
+    "import sys, kldemo.scenes; kldemo.scenes.LOOK_VERSION = -1; "
+    "from kldemo.cli import main; main(sys.argv[1:])"
+)
 
 
 def render(config: Path, out: Path, cache: Path, *extra: str, other_look: bool = False) -> dict:
     report = out.with_suffix(".json")
     program = ["-c", OTHER_LOOK] if other_look else ["-m", "kldemo"]
     done = subprocess.run(
-        [sys.executable, *program, "render", str(config), *TINY, "-o", str(out),
-         "--cache-dir", str(cache), "--report", str(report), *extra],
-        capture_output=True, text=True, cwd=REPO, timeout=600,
-        env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+        [
+            sys.executable,
+            *program,
+            "render",
+            str(config),
+            *TINY,
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "--report",
+            str(report),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        env={**os.environ, "KLDEMO_CACHE_DIR": ""},
+    )
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads(report.read_text())["configs"]
     return entry
@@ -56,8 +74,10 @@ def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
 
     again = render(config, tmp_path / "again.mp4", cache)
     assert (again["status"], again["rendered_segments"]) == ("cached", 0)
-    assert all(np.array_equal(a, b) for a, b in
-               zip(frames(tmp_path / "cold.mp4"), frames(tmp_path / "again.mp4"), strict=True))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(frames(tmp_path / "cold.mp4"), frames(tmp_path / "again.mp4"), strict=True)
+    )
 
     # The last keyframe (from t = 4.2 s) is the only one whose states change.
     write_sequence(config, last_mean="-1.5")
@@ -68,8 +88,12 @@ def test_a_change_re_renders_only_the_segments_it_affects(tmp_path):
     # The edited video equals a render of the edited file from scratch.
     fresh = render(config, tmp_path / "fresh.mp4", tmp_path / "empty-cache", "--no-cache")
     assert fresh["status"] == "ok"
-    assert all(np.array_equal(a, b) for a, b in
-               zip(frames(tmp_path / "edited.mp4"), frames(tmp_path / "fresh.mp4"), strict=True))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            frames(tmp_path / "edited.mp4"), frames(tmp_path / "fresh.mp4"), strict=True
+        )
+    )
 
 
 def test_style_and_size_changes_re_render_everything(tmp_path):
@@ -107,8 +131,10 @@ def test_a_corrupted_entry_is_rendered_again_not_used(tmp_path):
     entries[0].write_bytes(entries[0].read_bytes()[:100])  # truncated on disk
     second = render(config, tmp_path / "b.mp4", cache)
     assert second["rendered_segments"] == 1
-    assert all(np.array_equal(a, b) for a, b in
-               zip(frames(tmp_path / "a.mp4"), frames(tmp_path / "b.mp4"), strict=True))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(frames(tmp_path / "a.mp4"), frames(tmp_path / "b.mp4"), strict=True)
+    )
 
 
 def test_cache_info_and_clear(tmp_path):
@@ -117,8 +143,12 @@ def test_cache_info_and_clear(tmp_path):
     entry = render(config, tmp_path / "a.mp4", cache)
     info = SegmentCache(cache).info()
     assert info.entries == entry["segments"]
-    done = subprocess.run([sys.executable, "-m", "kldemo", "cache", "clear", "--cache-dir",
-                           str(cache)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "kldemo", "cache", "clear", "--cache-dir", str(cache)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert SegmentCache(cache).info().entries == 0
 

@@ -18,8 +18,20 @@ from kldemo.config.schema import SCHEMA_FILE, schema_text
 from .conftest import CONFIGS, REPO, kldemo
 
 
-@pytest.mark.parametrize("command", [[], ["render"], ["still"], ["validate"], ["kl"], ["schema"],
-                                     ["init"], ["examples"], ["easings"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["render"],
+        ["still"],
+        ["validate"],
+        ["kl"],
+        ["schema"],
+        ["init"],
+        ["examples"],
+        ["easings"],
+    ],
+)
 def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -32,8 +44,10 @@ def test_version():
     assert result.stdout.startswith("kldemo, version ")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "configs/asym-kl.yaml"],
-                                  ["kl", "configs/asym-kl.yaml"], ["schema"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["validate", "configs/asym-kl.yaml"], ["kl", "configs/asym-kl.yaml"], ["schema"]],
+)
 def test_light_commands_do_not_import_manim(args):
     code = (
         "import sys\n"
@@ -81,11 +95,30 @@ def test_kl_json_has_the_specs_shape():
     data = json.loads(result.stdout)
     assert set(data) == {"config", "duration", "rows"}
     assert data["duration"] == 28.0
-    assert [row["t"] for row in data["rows"]] == [0, 2.75, 6.25, 9.75, 13.25, 16.75, 20.25,
-                                                  23.75, 27.25]
+    assert [row["t"] for row in data["rows"]] == [
+        0,
+        2.75,
+        6.25,
+        9.75,
+        13.25,
+        16.75,
+        20.25,
+        23.75,
+        27.25,
+    ]
     row = data["rows"][0]
-    assert list(row) == ["t", "keyframe", "p", "q", "forward_kl", "reverse_kl", "js", "tv",
-                         "hellinger", "caption"]
+    assert list(row) == [
+        "t",
+        "keyframe",
+        "p",
+        "q",
+        "forward_kl",
+        "reverse_kl",
+        "js",
+        "tv",
+        "hellinger",
+        "caption",
+    ]
     assert row["caption"] == "p splits into two distant modes"
     assert row["keyframe"] is None and data["rows"][1]["keyframe"] == 0
     assert row["p"] == {"weights": [0.5, 0.5], "means": [4.0, 6.0], "stds": [0.75, 0.75]}
@@ -101,14 +134,22 @@ def test_kl_at_and_every_and_csv():
     times = [float(line.split(",")[0]) for line in lines[1:]]
     assert times == [0.0, 1.0, 4.0, 8.0]
     # q = N(mu, 1) against N(0, 1): both KLs are mu^2 / 2; at t = 1, mu = -10 + 10/4
-    assert lines[0].split(",")[-6:] == ["forward_kl", "reverse_kl", "js", "tv", "hellinger",
-                                        "caption"]
+    assert lines[0].split(",")[-6:] == [
+        "forward_kl",
+        "reverse_kl",
+        "js",
+        "tv",
+        "hellinger",
+        "caption",
+    ]
     row = dict(zip(lines[0].split(","), lines[2].split(","), strict=True))
     assert float(row["forward_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)
     assert float(row["reverse_kl"]) == pytest.approx(7.5**2 / 2, rel=1e-12)
     # N(0, 1) against N(d, 1): TV = 2Φ(d/2) - 1 and Hellinger² = 1 - exp(-d²/8)
     assert float(row["tv"]) == pytest.approx(2 * NormalDist().cdf(7.5 / 2) - 1, abs=1e-12)
-    assert float(row["hellinger"]) == pytest.approx(math.sqrt(-math.expm1(-7.5**2 / 8)), abs=1e-12)
+    assert float(row["hellinger"]) == pytest.approx(
+        math.sqrt(-math.expm1(-(7.5**2) / 8)), abs=1e-12
+    )
 
 
 def test_kl_refuses_a_time_outside_the_video():
@@ -119,7 +160,8 @@ def test_kl_refuses_a_time_outside_the_video():
 
 def test_schema_file_is_current():
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(), (
-        "regenerate with: kldemo schema -o kldemo/schema/kldemo.schema.json")
+        "regenerate with: kldemo schema -o kldemo/schema/kldemo.schema.json"
+    )
 
 
 def test_schema_command_prints_the_schema():
@@ -143,12 +185,15 @@ def test_init_writes_an_example_and_refuses_to_overwrite(tmp_path):
     assert kldemo("validate", str(written)).returncode == 0
     again = kldemo("init", "--example", "mean-sweep", cwd=tmp_path)
     assert again.returncode == 2
-    assert again.stderr.strip() == ("kldemo: error: mean-sweep.yaml exists; "
-                                    "pass --force to overwrite it")
+    assert again.stderr.strip() == (
+        "kldemo: error: mean-sweep.yaml exists; pass --force to overwrite it"
+    )
     assert kldemo("init", "--example", "mean-sweep", "--force", cwd=tmp_path).returncode == 0
     wrong = kldemo("init", "--example", "mean-swep", cwd=tmp_path)
-    assert wrong.stderr.strip() == ("kldemo: error: no example named 'mean-swep'; did you mean "
-                                    "'mean-sweep'? `kldemo examples` lists them")
+    assert wrong.stderr.strip() == (
+        "kldemo: error: no example named 'mean-swep'; did you mean "
+        "'mean-sweep'? `kldemo examples` lists them"
+    )
 
 
 def test_an_init_folder_keeps_its_schema_when_moved(tmp_path):
@@ -166,7 +211,8 @@ def test_every_example_config_is_valid_and_has_the_modeline(path):
     result = kldemo("validate", str(path))
     assert result.returncode == 0, result.stderr
     assert path.read_text().startswith(
-        "# yaml-language-server: $schema=../kldemo/schema/kldemo.schema.json\n")
+        "# yaml-language-server: $schema=../kldemo/schema/kldemo.schema.json\n"
+    )
 
 
 def test_the_kl_table_prints_rounding_noise_next_to_the_scale_as_zero():

@@ -41,8 +41,14 @@ FRAMES = [4, 8, 12, 17, 21]
 
 
 def kldemo(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=600, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "kldemo", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env=dict(os.environ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +56,9 @@ def sheets(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("contact")
     (folder / "sheet.yaml").write_text(SHEET)
     (folder / "still.yaml").write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 2}\n")
-    result = kldemo("render", "sheet.yaml", "still.yaml", *TINY, "-o", "out", "--contact-sheet",
-                    cwd=folder)
+    result = kldemo(
+        "render", "sheet.yaml", "still.yaml", *TINY, "-o", "out", "--contact-sheet", cwd=folder
+    )
     assert result.returncode == 0, result.stderr
     return folder
 
@@ -64,12 +71,16 @@ def tiles(path: Path) -> tuple[np.ndarray, list[dict]]:
 
 def crop(pixels: np.ndarray, box: list[int]) -> np.ndarray:
     x, y, w, h = box
-    return pixels[y:y + h, x:x + w]
+    return pixels[y : y + h, x : x + w]
 
 
 def test_the_sheet_lies_beside_the_video_with_a_tile_per_keyframe(sheets):
     assert sorted(p.name for p in (sheets / "out").iterdir()) == [
-        "sheet.contact.png", "sheet.mp4", "still.contact.png", "still.mp4"]  # no temp files
+        "sheet.contact.png",
+        "sheet.mp4",
+        "still.contact.png",
+        "still.mp4",
+    ]  # no temp files
     pixels, layout = tiles(sheets / "out" / "sheet.contact.png")
     assert [t["keyframe"] for t in layout] == [1, 2, 3, 4, 5]
     assert [t["frame"] for t in layout] == FRAMES
@@ -106,7 +117,7 @@ def test_each_tile_has_a_label_above_it(sheets):
     background = pixels[1, 1]
     for entry in layout:
         x, y, w, _ = entry["box"]
-        label = pixels[y - LABEL_HEIGHT:y, x:x + w]
+        label = pixels[y - LABEL_HEIGHT : y, x : x + w]
         ink = np.abs(label - background).sum(axis=-1) > 100
         assert 20 < ink.sum() < ink.size / 2, entry  # text, not an empty or filled strip
 
@@ -144,4 +155,3 @@ def test_a_render_and_its_sheet_resolve_the_file_once_and_plan_once(tmp_path, mo
     assert done.value.code == 0
     assert counts == {"timelines": 1, "plans": 1}
     assert (tmp_path / "out.contact.png").is_file()
-

@@ -51,19 +51,30 @@ def control_name(config: str, t: float, extra: tuple[str, ...]) -> str:
     return f"{config}-{t:g}s-{size}.png"
 
 
-@pytest.mark.parametrize(("config", "t", "extra"), CASES,
-                         ids=[control_name(*case)[:-4] for case in CASES])
+@pytest.mark.parametrize(
+    ("config", "t", "extra"), CASES, ids=[control_name(*case)[:-4] for case in CASES]
+)
 def test_a_still_matches_its_control_frame(tmp_path, config, t, extra):
     out = tmp_path / "still.png"
-    result = kldemo("still", CONFIGS / f"{config}.yaml", "--at", t, *(extra or SIZE),
-                    "--labels", "text", "-o", out)
+    result = kldemo(
+        "still",
+        CONFIGS / f"{config}.yaml",
+        "--at",
+        t,
+        *(extra or SIZE),
+        "--labels",
+        "text",
+        "-o",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     control = CONTROL / control_name(config, t, extra)
     if REGENERATE:
         if control.exists() and differs(out, control):
             assert look_record()["look_version"] != LOOK_VERSION, (
                 f"{control.name}: the picture changed; bump LOOK_VERSION in "
-                "scenes/__init__.py, then regenerate")
+                "scenes/__init__.py, then regenerate"
+            )
         CONTROL.mkdir(exist_ok=True)
         control.write_bytes(out.read_bytes())
         record = look_record()
@@ -107,6 +118,7 @@ def test_the_control_frames_were_drawn_with_this_look_version():
     record = look_record()
     assert record["look_version"] == LOOK_VERSION, (
         f"tests/control was drawn with look version {record['look_version']}, the scene is "
-        f"{LOOK_VERSION}: regenerate the control frames")
+        f"{LOOK_VERSION}: regenerate the control frames"
+    )
     names = {control_name(*case) for case in CASES}
     assert {name: sha256(CONTROL / name) for name in sorted(names)} == record["frames"]

@@ -42,6 +42,7 @@ OTHER_ATOL = 1e-9
 # mpmath reference
 # --------------------------------------------------------------------------
 
+
 class _MpMixture:
     """A mixture in mpmath numbers, with its log density."""
 
@@ -51,12 +52,18 @@ class _MpMixture:
         self.weights = [mp.mpf(float(w)) for w in weights[present]]
         self.means = [mp.mpf(float(m)) for m in means[present]]
         self.stds = [mp.mpf(float(s)) for s in stds[present]]
-        self.log_coefficients = [mp.log(w / (s * mp.sqrt(2 * mp.pi)))
-                                 for w, s in zip(self.weights, self.stds, strict=True)]
+        self.log_coefficients = [
+            mp.log(w / (s * mp.sqrt(2 * mp.pi)))
+            for w, s in zip(self.weights, self.stds, strict=True)
+        ]
         self.scales = [1 / (s * mp.sqrt(2)) for s in self.stds]
         # float copies, only to skip components that are negligible at x
-        self._float = np.array([[float(v) for v in column] for column in
-                                (self.log_coefficients, self.means, self.scales)])
+        self._float = np.array(
+            [
+                [float(v) for v in column]
+                for column in (self.log_coefficients, self.means, self.scales)
+            ]
+        )
 
     def log_component(self, k, x):
         y = (x - self.means[k]) * self.scales[k]
@@ -72,8 +79,10 @@ class _MpMixture:
         return top + mp.log(mp.fsum(mp.exp(e - top) for e in exponents if e - top > -110))
 
     def support(self, width=14):
-        return (min(m - width * s for m, s in zip(self.means, self.stds, strict=True)),
-                max(m + width * s for m, s in zip(self.means, self.stds, strict=True)))
+        return (
+            min(m - width * s for m, s in zip(self.means, self.stds, strict=True)),
+            max(m + width * s for m, s in zip(self.means, self.stds, strict=True)),
+        )
 
     def crossings(self):
         """Where two components that dominate the mixture there cross, with the
@@ -86,14 +95,21 @@ class _MpMixture:
                 # log_component(c) - log_component(d) = a x^2 + b x + e
                 a = 1 / (2 * sd**2) - 1 / (2 * sc**2)
                 b = mc / sc**2 - md / sd**2
-                e = (md**2 / (2 * sd**2) - mc**2 / (2 * sc**2)
-                     + self.log_coefficients[c] - self.log_coefficients[d])
+                e = (
+                    md**2 / (2 * sd**2)
+                    - mc**2 / (2 * sc**2)
+                    + self.log_coefficients[c]
+                    - self.log_coefficients[d]
+                )
                 if a == 0:
                     roots = [-e / b] if b != 0 else []
                 else:
                     disc = b * b - 4 * a * e
-                    roots = ([(-b + sign * mp.sqrt(disc)) / (2 * a) for sign in (-1, 1)]
-                             if disc >= 0 else [])
+                    roots = (
+                        [(-b + sign * mp.sqrt(disc)) / (2 * a) for sign in (-1, 1)]
+                        if disc >= 0
+                        else []
+                    )
                 for x in roots:
                     if self.log_component(c, x) - self.log_density(x) > -50:
                         found.append((x, 1 / abs(2 * a * x + b), max(sc, sd)))
@@ -163,13 +179,20 @@ def _mp_others(p, q):
         points = _breakpoints((mp_p, mp_q), lo, hi)
         grid = sorted(set(points) | {lo + (hi - lo) * k / 200 for k in range(201)})
         signs = [log_ratio(x) for x in grid]
-        roots = sorted([x for x, sign in zip(grid, signs, strict=True) if sign == 0]
-                       + [mp.findroot(log_ratio, (grid[k], grid[k + 1]), solver="anderson")
-                          for k in range(len(grid) - 1) if signs[k] * signs[k + 1] < 0])
+        roots = sorted(
+            [x for x, sign in zip(grid, signs, strict=True) if sign == 0]
+            + [
+                mp.findroot(log_ratio, (grid[k], grid[k + 1]), solver="anderson")
+                for k in range(len(grid) - 1)
+                if signs[k] * signs[k + 1] < 0
+            ]
+        )
 
         def cdf(mixture, x):
-            return mp.fsum(w * mp.ncdf(x, m, s) for w, m, s in
-                           zip(mixture.weights, mixture.means, mixture.stds, strict=True))
+            return mp.fsum(
+                w * mp.ncdf(x, m, s)
+                for w, m, s in zip(mixture.weights, mixture.means, mixture.stds, strict=True)
+            )
 
         ends = [-mp.inf, *roots, mp.inf]
         cdfs = [(cdf(mp_p, x), cdf(mp_q, x)) for x in ends]
@@ -191,12 +214,18 @@ def _mp_others(p, q):
             return (mp.exp(log_p / 2) - mp.exp(log_q / 2)) ** 2 / 2
 
         # sqrt p decays half as fast as p: resolve its tails out to e^-100
-        tails = {m + k * s for mixture in (mp_p, mp_q)
-                 for m, s in zip(mixture.means, mixture.stds, strict=True)
-                 for k in (-28, -20, -16, 16, 20, 28)}
+        tails = {
+            m + k * s
+            for mixture in (mp_p, mp_q)
+            for m, s in zip(mixture.means, mixture.stds, strict=True)
+            for k in (-28, -20, -16, 16, 20, 28)
+        }
         points = sorted(x for x in set(points) | set(roots) | tails if lo <= x <= hi)
-        return (float(_quad(js, points, floor=1e-15)), float(tv),
-                float(mp.sqrt(_quad(hellinger2, points, floor=1e-15))))
+        return (
+            float(_quad(js, points, floor=1e-15)),
+            float(tv),
+            float(mp.sqrt(_quad(hellinger2, points, floor=1e-15))),
+        )
 
 
 def _key(mixture):
@@ -210,12 +239,16 @@ def assert_kl_close(value, reference):
         assert abs(value - reference) <= KL_ATOL, (value, reference)
     else:
         assert abs(value - reference) <= KL_RTOL * abs(reference), (
-            value, reference, abs(value - reference) / abs(reference))
+            value,
+            reference,
+            abs(value - reference) / abs(reference),
+        )
 
 
 # --------------------------------------------------------------------------
 # Cases
 # --------------------------------------------------------------------------
+
 
 def _mix(weights, means, stds):
     return (tuple(map(float, weights)), tuple(map(float, means)), tuple(map(float, stds)))
@@ -228,31 +261,46 @@ def _eight_components():
 
 
 HARD_CASES = {
-    "narrow_vs_wide_10": (_mix([0.5, 0.5], [0.0, 0.5], [1e-3, 1.0]),
-                          _mix([0.7, 0.3], [0.0, 2.0], [10.0, 3.0])),
-    "narrow_vs_wide_1e3": (_mix([0.5, 0.5], [0.0, 1.0], [1e-3, 1.0]),
-                           _mix([0.5, 0.5], [0.0, 5.0], [1e3, 1e3])),
-    "modes_50_std_apart": (_mix([0.5, 0.5], [-25.0, 25.0], [1.0, 1.0]),
-                           _mix([1.0], [0.0], [20.0])),
-    "modes_50_std_apart_both": (_mix([0.3, 0.7], [0.0, 50.0], [1.0, 1.0]),
-                                _mix([0.7, 0.3], [0.0, 50.0], [1.0, 1.0])),
-    "spike_in_broad_p": (_mix([0.9, 0.1], [0.0, 3.0], [10.0, 1e-3]),
-                         _mix([1.0], [0.0], [10.0])),
-    "spike_in_broad_q": (_mix([1.0], [0.0], [10.0]),
-                         _mix([0.5, 0.5], [0.0, -2.0], [10.0, 1e-3])),
-    "spike_in_1e3": (_mix([0.999, 0.001], [0.0, 700.0], [1e3, 1e-3]),
-                     _mix([0.6, 0.4], [100.0, -50.0], [800.0, 1e3])),
+    "narrow_vs_wide_10": (
+        _mix([0.5, 0.5], [0.0, 0.5], [1e-3, 1.0]),
+        _mix([0.7, 0.3], [0.0, 2.0], [10.0, 3.0]),
+    ),
+    "narrow_vs_wide_1e3": (
+        _mix([0.5, 0.5], [0.0, 1.0], [1e-3, 1.0]),
+        _mix([0.5, 0.5], [0.0, 5.0], [1e3, 1e3]),
+    ),
+    "modes_50_std_apart": (_mix([0.5, 0.5], [-25.0, 25.0], [1.0, 1.0]), _mix([1.0], [0.0], [20.0])),
+    "modes_50_std_apart_both": (
+        _mix([0.3, 0.7], [0.0, 50.0], [1.0, 1.0]),
+        _mix([0.7, 0.3], [0.0, 50.0], [1.0, 1.0]),
+    ),
+    "spike_in_broad_p": (_mix([0.9, 0.1], [0.0, 3.0], [10.0, 1e-3]), _mix([1.0], [0.0], [10.0])),
+    "spike_in_broad_q": (_mix([1.0], [0.0], [10.0]), _mix([0.5, 0.5], [0.0, -2.0], [10.0, 1e-3])),
+    "spike_in_1e3": (
+        _mix([0.999, 0.001], [0.0, 700.0], [1e3, 1e-3]),
+        _mix([0.6, 0.4], [100.0, -50.0], [800.0, 1e3]),
+    ),
     "eight_vs_two": (_eight_components(), _mix([0.4, 0.6], [-10.0, 6.0], [5.0, 8.0])),
-    "means_near_1e3": (_mix([0.5, 0.5], [1000.0, 1003.0], [1.0, 2.0]),
-                       _mix([0.4, 0.6], [1001.0, 1000.0], [1.5, 0.01])),
-    "weights_1e-6": (_mix([1 - 1e-6, 1e-6], [0.0, 5.0], [1.0, 0.1]),
-                     _mix([1e-6, 1 - 1e-6], [-3.0, 0.5], [0.01, 1.2])),
-    "near_identical": (_mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
-                       _mix([0.4, 0.6], [1e-6, 2.0], [1.0, 1.5 * (1 + 1e-7)])),
-    "near_identical_1e-3": (_mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
-                            _mix([0.4 + 1e-3, 0.6 - 1e-3], [0.0, 2.01], [1.0, 1.5])),
-    "extreme_ranges": (_mix([0.5, 0.5 - 1e-6, 1e-6], [-1e4, 1e4, 0.0], [1e-3, 1e3, 1.0]),
-                       _mix([0.5, 0.5], [-9990.0, 9990.0], [1e3, 1e-3])),
+    "means_near_1e3": (
+        _mix([0.5, 0.5], [1000.0, 1003.0], [1.0, 2.0]),
+        _mix([0.4, 0.6], [1001.0, 1000.0], [1.5, 0.01]),
+    ),
+    "weights_1e-6": (
+        _mix([1 - 1e-6, 1e-6], [0.0, 5.0], [1.0, 0.1]),
+        _mix([1e-6, 1 - 1e-6], [-3.0, 0.5], [0.01, 1.2]),
+    ),
+    "near_identical": (
+        _mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
+        _mix([0.4, 0.6], [1e-6, 2.0], [1.0, 1.5 * (1 + 1e-7)]),
+    ),
+    "near_identical_1e-3": (
+        _mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
+        _mix([0.4 + 1e-3, 0.6 - 1e-3], [0.0, 2.01], [1.0, 1.5]),
+    ),
+    "extreme_ranges": (
+        _mix([0.5, 0.5 - 1e-6, 1e-6], [-1e4, 1e4, 0.0], [1e-3, 1e3, 1.0]),
+        _mix([0.5, 0.5], [-9990.0, 9990.0], [1e3, 1e-3]),
+    ),
 }
 
 
@@ -278,6 +326,7 @@ def _random_cases(n=6, seed=20240611):
 # --------------------------------------------------------------------------
 # KL accuracy
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(HARD_CASES))
 @pytest.mark.parametrize("direction", ["forward", "reverse"])
@@ -331,8 +380,9 @@ def test_gaussian_pairs_exact():
         value = float(kl_divergence([1.0], [p_mean], [1.0], [1.0], [q_mean], [1.0]))
         assert value == pytest.approx(4.5, rel=1e-15)
     mu = np.array([1e-8, 1e-3, 0.1, 1.0, 7.0, 1e3])
-    np.testing.assert_allclose(kl_divergence([1.0], [0.0], [1.0], [1.0], mu[:, None], [1.0]),
-                               mu**2 / 2, rtol=1e-15)
+    np.testing.assert_allclose(
+        kl_divergence([1.0], [0.0], [1.0], [1.0], mu[:, None], [1.0]), mu**2 / 2, rtol=1e-15
+    )
 
 
 def test_mixtures_of_identical_components_reduce_to_closed_form():
@@ -345,22 +395,26 @@ def test_mixtures_of_identical_components_reduce_to_closed_form():
 # gaussian_kl
 # --------------------------------------------------------------------------
 
+
 def _mp_gaussian_kl(m1, s1, m2, s2):
     with mp.workdps(DPS):
         m1, s1, m2, s2 = (mp.mpf(float(v)) for v in (m1, s1, m2, s2))
         return float(mp.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2)
 
 
-@pytest.mark.parametrize("m1, s1, m2, s2", [
-    (0.0, 1.0, 0.0, 1.0 + 1e-9),          # ~1e-18
-    (0.0, 1.0, 1e-9, 1.0),                # 5e-19
-    (3.0, 2.0, 3.0 + 1e-6, 2.0 * (1 - 1e-7)),
-    (0.0, 1.0, 0.0, 1.0 + 1e-4),
-    (0.0, 1.0, 0.0, 1.3),                 # just outside the series branch
-    (1e4, 1e-3, -1e4, 1e3),               # extreme ratio
-    (0.0, 1e3, 0.0, 1e-3),
-    (5.0, 1e-3, 5.0, 1e3),
-])
+@pytest.mark.parametrize(
+    "m1, s1, m2, s2",
+    [
+        (0.0, 1.0, 0.0, 1.0 + 1e-9),  # ~1e-18
+        (0.0, 1.0, 1e-9, 1.0),  # 5e-19
+        (3.0, 2.0, 3.0 + 1e-6, 2.0 * (1 - 1e-7)),
+        (0.0, 1.0, 0.0, 1.0 + 1e-4),
+        (0.0, 1.0, 0.0, 1.3),  # just outside the series branch
+        (1e4, 1e-3, -1e4, 1e3),  # extreme ratio
+        (0.0, 1e3, 0.0, 1e-3),
+        (5.0, 1e-3, 5.0, 1e3),
+    ],
+)
 def test_gaussian_kl_against_mpmath(m1, s1, m2, s2):
     reference = _mp_gaussian_kl(m1, s1, m2, s2)
     value = float(gaussian_kl(m1, s1, m2, s2))
@@ -379,11 +433,14 @@ def test_gaussian_kl_broadcasts():
 # Densities
 # --------------------------------------------------------------------------
 
+
 def test_density_matches_direct_formula():
     x = np.linspace(-5, 5, 11)
     w, m, s = [0.2, 0.8], [-1.0, 2.0], [0.5, 1.5]
-    direct = sum(wk * np.exp(-0.5 * ((x - mk) / sk) ** 2) / (sk * np.sqrt(2 * np.pi))
-                 for wk, mk, sk in zip(w, m, s, strict=True))
+    direct = sum(
+        wk * np.exp(-0.5 * ((x - mk) / sk) ** 2) / (sk * np.sqrt(2 * np.pi))
+        for wk, mk, sk in zip(w, m, s, strict=True)
+    )
     np.testing.assert_allclose(density(x, w, m, s), direct, rtol=1e-14)
 
 
@@ -405,6 +462,7 @@ def test_log_density_broadcasts_states():
 # --------------------------------------------------------------------------
 # Vectorisation, broadcasting and robustness
 # --------------------------------------------------------------------------
+
 
 def _random_batch(rng, n, k, extreme=False):
     weights = rng.dirichlet(np.ones(k), size=n)
@@ -435,7 +493,8 @@ def test_broadcasting_over_two_leading_axes():
     for i in range(3):
         for j in range(4):
             assert out[i, j] == pytest.approx(
-                float(kl_divergence(pw[i], pm[i], ps[i], qw[j], qm[j], qs[j])), rel=1e-13)
+                float(kl_divergence(pw[i], pm[i], ps[i], qw[j], qm[j], qs[j])), rel=1e-13
+            )
     # Shared weights and stds broadcast against per-state means.
     out = kl_divergence([0.5, 0.5], pm, [1.0, 2.0], [1.0], [[3.0]], [1.0])
     assert out.shape == (3,)
@@ -474,12 +533,15 @@ def test_forward_and_reverse_swap_arguments():
 _ONE = ([1.0], [0.0], [1.0])
 
 
-@pytest.mark.parametrize("p, q, message", [
-    (([0.5, 0.5], [0.0], [1.0]), _ONE, "p_weights, p_means and p_stds"),
-    (_ONE, ([1.0], [[0.0, 1.0]], [1.0]), "q_weights, q_means and q_stds"),
-    (([1.0], [0.0], 1.0), _ONE, "p_stds"),
-    (([1.0], [0.0], [[1.0], [2.0]]), ([1.0], [0.0], [[1.0], [2.0], [3.0]]), "leading"),
-])
+@pytest.mark.parametrize(
+    "p, q, message",
+    [
+        (([0.5, 0.5], [0.0], [1.0]), _ONE, "p_weights, p_means and p_stds"),
+        (_ONE, ([1.0], [[0.0, 1.0]], [1.0]), "q_weights, q_means and q_stds"),
+        (([1.0], [0.0], 1.0), _ONE, "p_stds"),
+        (([1.0], [0.0], [[1.0], [2.0]]), ([1.0], [0.0], [[1.0], [2.0], [3.0]]), "leading"),
+    ],
+)
 def test_shape_errors_name_the_argument(p, q, message):
     with pytest.raises(ValueError, match=message):
         kl_divergence(*p, *q)
@@ -495,25 +557,38 @@ OTHER_CASES = {
     "std_ratio_1e4": (_mix([1.0], [0.0], [1e-3]), _mix([1.0], [0.0], [10.0])),
     "std_ratio_1e4_apart": (_mix([1.0], [3.0], [1e-3]), _mix([1.0], [-2.0], [10.0])),
     "gaussians_50_std_apart": (_mix([1.0], [0.0], [1.0]), _mix([1.0], [50.0], [1.0])),
-    "gaussians_near_identical": (_mix([1.0], [1e3], [1.0]),
-                                 _mix([1.0], [1e3 + 1e-6], [1.0 + 1e-7])),
+    "gaussians_near_identical": (
+        _mix([1.0], [1e3], [1.0]),
+        _mix([1.0], [1e3 + 1e-6], [1.0 + 1e-7]),
+    ),
     # nearly identical mixtures: JS ~ 1e-22, far below the rounding of log p - log q
-    "near_identical_1e-10": (_mix([0.2, 0.3, 0.5], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]),
-                             _mix([0.2, 0.3, 0.5], [1e-10, 2.0, -3.0], [1.0, 0.5, 2 + 2e-10])),
-    "weights_nudged_1e-9": (_mix([0.2, 0.3, 0.5], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]),
-                            _mix([0.2 + 1e-9, 0.3 - 1e-9, 0.5], [0.0, 2.0, -3.0],
-                                 [1.0, 0.5, 2.0])),
-    "near_identical_reordered": (_mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
-                                 _mix([0.6, 0.4], [2.0, 1e-6], [1.5, 1.0])),
-    "near_identical_zero_weight": (_mix([0.4, 0.6, 0.0], [0.0, 2.0, 5.0], [1.0, 1.5, 1.0]),
-                                   _mix([0.4, 0.6 - 1e-6, 1e-6], [1e-6, 2.0, 5.0],
-                                        [1.0, 1.5, 1.0])),
+    "near_identical_1e-10": (
+        _mix([0.2, 0.3, 0.5], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]),
+        _mix([0.2, 0.3, 0.5], [1e-10, 2.0, -3.0], [1.0, 0.5, 2 + 2e-10]),
+    ),
+    "weights_nudged_1e-9": (
+        _mix([0.2, 0.3, 0.5], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]),
+        _mix([0.2 + 1e-9, 0.3 - 1e-9, 0.5], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]),
+    ),
+    "near_identical_reordered": (
+        _mix([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
+        _mix([0.6, 0.4], [2.0, 1e-6], [1.5, 1.0]),
+    ),
+    "near_identical_zero_weight": (
+        _mix([0.4, 0.6, 0.0], [0.0, 2.0, 5.0], [1.0, 1.5, 1.0]),
+        _mix([0.4, 0.6 - 1e-6, 1e-6], [1e-6, 2.0, 5.0], [1.0, 1.5, 1.0]),
+    ),
 }
 # The hard cases of KL that JS, TV and Hellinger are held to as well: one or
 # two of each kind, as the references are slow (benchmarks/core_speed.py
 # tabulates more).
-SYMMETRIC_HARD = ["narrow_vs_wide_10", "modes_50_std_apart_both", "spike_in_broad_p",
-                  "weights_1e-6", "near_identical"]
+SYMMETRIC_HARD = [
+    "narrow_vs_wide_10",
+    "modes_50_std_apart_both",
+    "spike_in_broad_p",
+    "weights_1e-6",
+    "near_identical",
+]
 OTHER_RTOL = 1e-10
 
 
@@ -525,26 +600,41 @@ def _symmetric_case(name):
 def test_js_tv_hellinger_against_mpmath(name):
     p, q = _symmetric_case(name)
     references = _mp_others(p, q)
-    for f, reference in zip((js_divergence, tv_distance, hellinger_distance), references,
-                            strict=True):
-        for a, b in ((p, q), (q, p)):              # all three are symmetric
+    for f, reference in zip(
+        (js_divergence, tv_distance, hellinger_distance), references, strict=True
+    ):
+        for a, b in ((p, q), (q, p)):  # all three are symmetric
             value = float(f(*a, *b))
             assert abs(value - reference) <= OTHER_RTOL * reference, (
-                f.__name__, value, reference, abs(value - reference) / reference)
+                f.__name__,
+                value,
+                reference,
+                abs(value - reference) / reference,
+            )
 
 
 def _mp_gaussian_hellinger(m1, s1, m2, s2):
     with mp.workdps(DPS):
         m1, s1, m2, s2 = (mp.mpf(v) for v in (m1, s1, m2, s2))
         total = s1**2 + s2**2
-        return float(mp.sqrt(1 - mp.sqrt(2 * s1 * s2 / total) * mp.exp(-(m1 - m2)**2
-                                                                        / (4 * total))))
+        return float(
+            mp.sqrt(1 - mp.sqrt(2 * s1 * s2 / total) * mp.exp(-((m1 - m2) ** 2) / (4 * total)))
+        )
 
 
-@pytest.mark.parametrize("m1, s1, m2, s2", [
-    (0.0, 1e-3, 0.0, 10.0), (3.0, 1e-3, -2.0, 10.0), (0.0, 1.0, 50.0, 1.0),
-    (1e3, 1.0, 1e3 + 1e-6, 1.0 + 1e-7), (0.0, 1.0, 0.0, 1.0 + 1e-9), (0.0, 1.0, 1e-8, 1.0),
-    (5.0, 1e3, -2.0, 0.1), (1e3, 2.0, 1e3 + 3.0, 0.5)])
+@pytest.mark.parametrize(
+    "m1, s1, m2, s2",
+    [
+        (0.0, 1e-3, 0.0, 10.0),
+        (3.0, 1e-3, -2.0, 10.0),
+        (0.0, 1.0, 50.0, 1.0),
+        (1e3, 1.0, 1e3 + 1e-6, 1.0 + 1e-7),
+        (0.0, 1.0, 0.0, 1.0 + 1e-9),
+        (0.0, 1.0, 1e-8, 1.0),
+        (5.0, 1e3, -2.0, 0.1),
+        (1e3, 2.0, 1e3 + 3.0, 0.5),
+    ],
+)
 def test_gaussian_hellinger_closed_form(m1, s1, m2, s2):
     reference = _mp_gaussian_hellinger(m1, s1, m2, s2)
     for a, b in (((m1, s1), (m2, s2)), ((m2, s2), (m1, s1))):
@@ -562,10 +652,17 @@ def test_gaussian_tv_closed_form_tiny_differences():
 
 def test_symmetric_divergences_batch_equals_single_states():
     """Root finding, splitting and refinement run for all states at once."""
-    names = ["narrow_vs_wide_10", "modes_50_std_apart_both", "near_identical",
-             "weights_1e-6", "means_near_1e3"]
-    p, q = (tuple(np.array([HARD_CASES[n][side][k] for n in names]) for k in range(3))
-            for side in (0, 1))
+    names = [
+        "narrow_vs_wide_10",
+        "modes_50_std_apart_both",
+        "near_identical",
+        "weights_1e-6",
+        "means_near_1e3",
+    ]
+    p, q = (
+        tuple(np.array([HARD_CASES[n][side][k] for n in names]) for k in range(3))
+        for side in (0, 1)
+    )
     for f in (js_divergence, tv_distance, hellinger_distance):
         batch = f(*p, *q)
         single = [float(f(*HARD_CASES[n][0], *HARD_CASES[n][1])) for n in names]
@@ -587,11 +684,16 @@ def test_divergences_of_mixtures_one_ulp_apart_are_rounding_and_not_negative():
     rng = np.random.default_rng(7)
     weights, means, stds = _random_batch(rng, 50, 3, extreme=True)
     nudged = (weights, np.nextafter(means, np.inf), np.nextafter(stds, 0.0))
-    for f, square in ((kl_divergence, False), (tv_distance, False),
-                      (hellinger_distance, True)):
+    for f, square in ((kl_divergence, False), (tv_distance, False), (hellinger_distance, True)):
         values = f(weights, means, stds, *nudged)
-        parts = f(np.ones_like(weights)[..., None], means[..., None], stds[..., None],
-                  np.ones_like(weights)[..., None], nudged[1][..., None], nudged[2][..., None])
+        parts = f(
+            np.ones_like(weights)[..., None],
+            means[..., None],
+            stds[..., None],
+            np.ones_like(weights)[..., None],
+            nudged[1][..., None],
+            nudged[2][..., None],
+        )
         power = 2 if square else 1
         bound = np.sum(weights * parts**power, axis=-1)
         slack = 1e-15 * np.sqrt(bound) if square else 1e-15
@@ -616,7 +718,7 @@ def test_symmetric_divergences_closed_forms():
     tv = tv_distance([1.0], [0.0], [1.0], [1.0], d[:, None], [1.0])
     np.testing.assert_allclose(tv, 2 * norm.cdf(d / 2) - 1, atol=1e-12)
     hellinger = hellinger_distance([1.0], [0.0], [1.0], [1.0], d[:, None], [1.0])
-    np.testing.assert_allclose(hellinger, np.sqrt(-np.expm1(-d**2 / 8)), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hellinger, np.sqrt(-np.expm1(-(d**2) / 8)), rtol=1e-9, atol=1e-12)
 
 
 _weights = st.floats(0.05, 1.0)
@@ -625,8 +727,10 @@ _stds = st.floats(0.01, 50.0)
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(_weights, _means, _stds), min_size=1, max_size=3),
-       st.lists(st.tuples(_weights, _means, _stds), min_size=1, max_size=3))
+@given(
+    st.lists(st.tuples(_weights, _means, _stds), min_size=1, max_size=3),
+    st.lists(st.tuples(_weights, _means, _stds), min_size=1, max_size=3),
+)
 def test_identities(p_components, q_components):
     def mixture(components):
         w, m, s = (np.array(v) for v in zip(*components, strict=True))
@@ -660,9 +764,13 @@ def test_the_registry_is_what_every_room_reads():
     assert typing.get_args(BarName) == BAR_NAMES == tuple(DIVERGENCES)
     assert {d.column for d in DIVERGENCES.values()} <= set(FrameStates.__dataclass_fields__)
     p, q = ([0.3, 0.7], [-1.0, 2.0], [1.0, 0.5]), ([1.0], [0.5], [1.5])
-    direct = {"forward": kl_divergence(*p, *q), "reverse": kl_divergence(*q, *p),
-              "js": js_divergence(*p, *q), "tv": tv_distance(*p, *q),
-              "hellinger": hellinger_distance(*p, *q)}
+    direct = {
+        "forward": kl_divergence(*p, *q),
+        "reverse": kl_divergence(*q, *p),
+        "js": js_divergence(*p, *q),
+        "tv": tv_distance(*p, *q),
+        "hellinger": hellinger_distance(*p, *q),
+    }
     for name, divergence in DIVERGENCES.items():
         value = float(divergence.function(p, q))
         assert value == float(direct[name])

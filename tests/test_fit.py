@@ -27,16 +27,20 @@ from .conftest import REPO, kldemo
 
 BIMODAL = Mixture.of({"means": [2.0, 8.0], "stds": [0.8, 0.8]})
 THREE = Mixture.of({"weights": [0.2, 0.5, 0.3], "means": [0.0, 4.0, 9.0], "stds": [1.0, 0.7, 1.5]})
-MATCH = 1e-6   # fit against the reference optimiser
+MATCH = 1e-6  # fit against the reference optimiser
 
 
 # --------------------------------------------------------------------------
 # Independent reference
 # --------------------------------------------------------------------------
 
+
 def _terms(m):
-    return [(math.log(w) - math.log(s) - 0.5 * math.log(2 * math.pi), mu, 1 / s)
-            for w, mu, s in zip(*(np.asarray(v, dtype=float) for v in m), strict=True) if w > 0]
+    return [
+        (math.log(w) - math.log(s) - 0.5 * math.log(2 * math.pi), mu, 1 / s)
+        for w, mu, s in zip(*(np.asarray(v, dtype=float) for v in m), strict=True)
+        if w > 0
+    ]
 
 
 def _log_pdf(x, terms):
@@ -59,23 +63,31 @@ def reference_kl(a, b):
         log_a = _log_pdf(x, ta)
         return math.exp(log_a) * (log_a - _log_pdf(x, tb))
 
-    return math.fsum(integrate.quad(integrand, lo, hi, epsabs=1e-15, epsrel=1e-12, limit=200)[0]
-                     for lo, hi in itertools.pairwise(edges))
+    return math.fsum(
+        integrate.quad(integrand, lo, hi, epsabs=1e-15, epsrel=1e-12, limit=200)[0]
+        for lo, hi in itertools.pairwise(edges)
+    )
 
 
 def reference_fit(p, start, direction, optimize_=("weights", "means", "stds")):
     """scipy's BFGS on the reference divergence from ``start``, over the named parameters."""
     k = len(start.means)
-    free = [name for name in ("weights", "means", "stds") if name in optimize_ and
-            (name != "weights" or k > 1)]
-    base = {"weights": np.log(start.weights), "means": np.array(start.means, dtype=float),
-            "stds": np.log(start.stds)}
+    free = [
+        name
+        for name in ("weights", "means", "stds")
+        if name in optimize_ and (name != "weights" or k > 1)
+    ]
+    base = {
+        "weights": np.log(start.weights),
+        "means": np.array(start.means, dtype=float),
+        "stds": np.log(start.stds),
+    }
     sizes = {"weights": k - 1, "means": k, "stds": k}
 
     def unpack(x):
         values, at = dict(base), 0
         for name in free:
-            part = x[at:at + sizes[name]]
+            part = x[at : at + sizes[name]]
             values[name] = np.r_[0.0, part] if name == "weights" else part
             at += sizes[name]
         return Mixture(softmax(values["weights"]), values["means"], np.exp(values["stds"]))
@@ -93,15 +105,18 @@ def off(m, parameters=("weights", "means", "stds"), by=0.05):
     """A state near m, a few percent off in each of the named parameters (the rest as in m)."""
     k = len(m.means)
     weights = m.weights * np.exp(by * np.arange(k))
-    return Mixture(weights / weights.sum() if "weights" in parameters else m.weights,
-                   m.means + by * m.stds if "means" in parameters else m.means,
-                   m.stds * (1 + by) if "stds" in parameters else m.stds)
+    return Mixture(
+        weights / weights.sum() if "weights" in parameters else m.weights,
+        m.means + by * m.stds if "means" in parameters else m.means,
+        m.stds * (1 + by) if "stds" in parameters else m.stds,
+    )
 
 
 def assert_same_state(a, b, tolerance):
     for name in ("weights", "means", "stds"):
-        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=0, atol=tolerance,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(a, name), getattr(b, name), rtol=0, atol=tolerance, err_msg=name
+        )
 
 
 def moment_matching(p):
@@ -113,21 +128,47 @@ def moment_matching(p):
 # End states
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("p", "q", "direction", "parameters"), [
-    pytest.param(BIMODAL, Mixture.of({"means": [4.5], "stds": [1.0]}), "reverse",
-                 ("means", "stds"), id="gaussian-reverse"),
-    pytest.param(THREE, Mixture.of({"means": [4.0], "stds": [0.5]}), "reverse", ("means",),
-                 id="gaussian-reverse-means-only"),
-    pytest.param(THREE,
-                 Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
-                 "forward", ("weights", "means", "stds"), id="mixture-forward"),
-    pytest.param(THREE,
-                 Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
-                 "reverse", ("weights", "means", "stds"), id="mixture-reverse"),
-    pytest.param(THREE,
-                 Mixture.of({"weights": [0.6, 0.4], "means": [1.0, 8.0], "stds": [1.0, 1.0]}),
-                 "forward", ("weights",), id="mixture-forward-weights-only"),
-])
+
+@pytest.mark.parametrize(
+    ("p", "q", "direction", "parameters"),
+    [
+        pytest.param(
+            BIMODAL,
+            Mixture.of({"means": [4.5], "stds": [1.0]}),
+            "reverse",
+            ("means", "stds"),
+            id="gaussian-reverse",
+        ),
+        pytest.param(
+            THREE,
+            Mixture.of({"means": [4.0], "stds": [0.5]}),
+            "reverse",
+            ("means",),
+            id="gaussian-reverse-means-only",
+        ),
+        pytest.param(
+            THREE,
+            Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
+            "forward",
+            ("weights", "means", "stds"),
+            id="mixture-forward",
+        ),
+        pytest.param(
+            THREE,
+            Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}),
+            "reverse",
+            ("weights", "means", "stds"),
+            id="mixture-reverse",
+        ),
+        pytest.param(
+            THREE,
+            Mixture.of({"weights": [0.6, 0.4], "means": [1.0, 8.0], "stds": [1.0, 1.0]}),
+            "forward",
+            ("weights",),
+            id="mixture-forward-weights-only",
+        ),
+    ],
+)
 def test_fit_ends_where_an_independent_optimiser_does(p, q, direction, parameters):
     path = fit_path(p, q, direction, parameters)
     assert path.converged and path.last_step < 1e-10
@@ -138,11 +179,15 @@ def test_fit_ends_where_an_independent_optimiser_does(p, q, direction, parameter
         assert np.array_equal(getattr(path.end, name), getattr(q, name))
 
 
-@pytest.mark.parametrize("p", [
-    BIMODAL, THREE,
-    Mixture.of({"weights": [1e-3, 0.999], "means": [-50.0, 3.0], "stds": [0.01, 20.0]}),
-    Mixture.of({"means": [1e3], "stds": [1e-3]}),
-])
+@pytest.mark.parametrize(
+    "p",
+    [
+        BIMODAL,
+        THREE,
+        Mixture.of({"weights": [1e-3, 0.999], "means": [-50.0, 3.0], "stds": [0.01, 20.0]}),
+        Mixture.of({"means": [1e3], "stds": [1e-3]}),
+    ],
+)
 def test_forward_fit_of_one_gaussian_is_moment_matching(p):
     path = fit_path(p, Mixture.of({"means": [0.0], "stds": [1.0]}), "forward")
     mean, std = moment_matching(p)
@@ -178,11 +223,15 @@ def test_a_fit_from_a_saddle_leaves_it_and_is_deterministic(direction):
 # The path
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("q", "direction"), [
-    (Mixture.of({"means": [4.5], "stds": [1.0]}), "reverse"),
-    (Mixture.of({"means": [4.5], "stds": [0.3]}), "forward"),
-    (Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}), "reverse"),
-])
+
+@pytest.mark.parametrize(
+    ("q", "direction"),
+    [
+        (Mixture.of({"means": [4.5], "stds": [1.0]}), "reverse"),
+        (Mixture.of({"means": [4.5], "stds": [0.3]}), "forward"),
+        (Mixture.of({"weights": [0.3, 0.7], "means": [3.0, 5.0], "stds": [1.0, 2.0]}), "reverse"),
+    ],
+)
 def test_the_path_descends_from_start_to_end_at_an_even_pace(q, direction):
     p = BIMODAL if q.components == 1 else THREE
     path = fit_path(p, q, direction)
@@ -198,12 +247,12 @@ def test_the_path_descends_from_start_to_end_at_an_even_pace(q, direction):
     u = np.concatenate([np.log(states.weights), states.means, np.log(states.stds)], axis=1)
     k = q.components
     mid_w = 0.5 * (states.weights[1:] + states.weights[:-1])
-    mid_s = np.exp(0.5 * (u[1:, 2 * k:] + u[:-1, 2 * k:]))
+    mid_s = np.exp(0.5 * (u[1:, 2 * k :] + u[:-1, 2 * k :]))
     du = np.diff(u, axis=0)
     da = du[:, :k] - np.sum(mid_w * du[:, :k], axis=1, keepdims=True)
-    chords = np.sqrt(np.sum(mid_w * (da**2 + (du[:, k:2 * k] / mid_s) ** 2
-                                     + 2 * du[:, 2 * k:] ** 2),
-                            axis=1))
+    chords = np.sqrt(
+        np.sum(mid_w * (da**2 + (du[:, k : 2 * k] / mid_s) ** 2 + 2 * du[:, 2 * k :] ** 2), axis=1)
+    )
     assert chords.sum() == pytest.approx(path.length, rel=1e-3)
     np.testing.assert_allclose(chords, path.length / n, rtol=0.05)
 
@@ -211,6 +260,7 @@ def test_the_path_descends_from_start_to_end_at_an_even_pace(q, direction):
 # --------------------------------------------------------------------------
 # Optima markers
 # --------------------------------------------------------------------------
+
 
 def test_optima_are_moment_matching_and_every_reverse_local_minimum():
     found = optima(BIMODAL)
@@ -225,7 +275,7 @@ def test_optima_are_moment_matching_and_every_reverse_local_minimum():
         if not any(abs(end.means[0] - a) < 1e-4 and abs(end.stds[0] - b) < 1e-4 for a, b in minima):
             minima.append((float(end.means[0]), float(end.stds[0])))
     minima.sort()
-    assert len(found.reverse) == len(minima) == 3    # both modes, and a wide q between them
+    assert len(found.reverse) == len(minima) == 3  # both modes, and a wide q between them
     for g, (m, s) in zip(found.reverse, minima, strict=True):
         assert abs(g.mean - m) < MATCH and abs(g.std - s) < MATCH
     for g, value in zip(found.reverse, found.reverse_kl, strict=True):
@@ -267,7 +317,7 @@ def test_fit_keyframes_in_the_timeline(write_config):
     # the transition follows the path; the hold keeps its end
     t = np.array([0.0, 0.5, 1.0, 2.0, 2.5])
     q = timeline.state_at(t).q
-    expected = first.fit.at(np.array([0.0, 0.25, 0.5, 1.0, 1.0]))     # linear easing
+    expected = first.fit.at(np.array([0.0, 0.25, 0.5, 1.0, 1.0]))  # linear easing
     assert_same_state(q, expected, 0.0)
     # the next keyframe starts from the fitted end, and changes only the std
     assert second.start_q.means[0] == first.fit.end.means[0]
@@ -276,28 +326,29 @@ def test_fit_keyframes_in_the_timeline(write_config):
     mean, std = moment_matching(BIMODAL)
     assert third.fit.end.means[0] == pytest.approx(mean, abs=1e-12)
     assert third.fit.end.stds[0] == pytest.approx(std, rel=1e-12)
-    assert fourth.fit.length < 1e-9               # its mean is already optimal: q stays
+    assert fourth.fit.length < 1e-9  # its mean is already optimal: q stays
     # vectorised: all times at once equal one at a time, in any order
     times = np.linspace(0, timeline.duration, 37)
     together = timeline.state_at(times[::-1]).q
     for i, ti in enumerate(times[::-1]):
         alone = timeline.state_at(ti).q
-        assert_same_state(Mixture(*(v[i:i + 1] for v in together)), alone, 0.0)
+        assert_same_state(Mixture(*(v[i : i + 1] for v in together)), alone, 0.0)
 
 
 def test_kl_rows_show_the_fitted_q(write_config):
     path = write_config(FIT_CONFIG)
     rows = kl_rows(load(path).timeline)
-    assert rows.q.means[1, 0] == pytest.approx(2.0, abs=2e-3)            # reverse: a mode
+    assert rows.q.means[1, 0] == pytest.approx(2.0, abs=2e-3)  # reverse: a mode
     result = kldemo("kl", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     mean, std = moment_matching(BIMODAL)
-    row = data["rows"][3]                                                # end of the forward fit
+    row = data["rows"][3]  # end of the forward fit
     assert row["q"]["means"][0] == pytest.approx(mean, abs=1e-12)
     assert row["q"]["stds"][0] == pytest.approx(std, rel=1e-12)
-    assert row["forward_kl"] == pytest.approx(reference_kl(BIMODAL, ([1.0], [mean], [std])),
-                                              rel=1e-10)
+    assert row["forward_kl"] == pytest.approx(
+        reference_kl(BIMODAL, ([1.0], [mean], [std])), rel=1e-10
+    )
 
 
 # --------------------------------------------------------------------------
@@ -315,10 +366,13 @@ def _divergence(p, q, direction):
 
 
 @pytest.mark.parametrize("direction", ["forward", "reverse"])
-@pytest.mark.parametrize(("p", "q"), [
-    pytest.param(CLOSE, APART, id="close-components"),     # nearly one Gaussian: a flat valley
-    pytest.param(STANDARD, PAIR, id="components-merge"),   # q's two components become p's one
-])
+@pytest.mark.parametrize(
+    ("p", "q"),
+    [
+        pytest.param(CLOSE, APART, id="close-components"),  # nearly one Gaussian: a flat valley
+        pytest.param(STANDARD, PAIR, id="components-merge"),  # q's two components become p's one
+    ],
+)
 def test_a_fit_in_a_flat_valley_reaches_q_equal_to_p(p, q, direction):
     path = fit_path(p, q, direction)
     assert path.converged and path.warning() is None
@@ -326,7 +380,7 @@ def test_a_fit_in_a_flat_valley_reaches_q_equal_to_p(p, q, direction):
     assert reference_kl(p, path.end) < 1e-12 and reference_kl(path.end, p) < 1e-12
     if p.components == 2:
         assert_same_state(path.end, p, 1e-6)
-    else:   # two copies of p's Gaussian, with any weights
+    else:  # two copies of p's Gaussian, with any weights
         assert np.all(np.abs(path.end.means) < 1e-6) and np.all(np.abs(path.end.stds - 1) < 1e-6)
 
 
@@ -334,14 +388,16 @@ def test_a_fit_capped_short_of_the_optimum_says_so():
     path = fit_path(CLOSE, APART, "reverse", max_newton_steps=1)
     assert not path.converged
     assert path.gradient > 0
-    assert path.warning() == (f"fit: reverse stopped before converging "
-                              f"(gradient {path.gradient:.1g} left)")
+    assert path.warning() == (
+        f"fit: reverse stopped before converging (gradient {path.gradient:.1g} left)"
+    )
 
 
 def test_the_forward_fit_normalises_p_weights_exactly():
     # weights within the config's tolerance of summing to 1, means near the limit of 1e4
-    p = Mixture(np.array([0.5, 0.5 + 9e-10]), np.array([1e4 - 3.0, 1e4 + 2.0]),
-                np.array([1.0, 0.5]))
+    p = Mixture(
+        np.array([0.5, 0.5 + 9e-10]), np.array([1e4 - 3.0, 1e4 + 2.0]), np.array([1.0, 0.5])
+    )
     end = fit_path(p, Mixture.of({"means": [1e4], "stds": [1.0]}), "forward").end
     normalised = Mixture(p.weights / p.weights.sum(), p.means, p.stds)
     mean, std = moment_matching(normalised)
@@ -380,8 +436,9 @@ def test_kl_warns_of_a_fit_that_stopped_short(write_config, capped_fits):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(lines) == 1
-    assert lines[0].startswith(f"{path}: warning: keyframes[0]: fit: reverse stopped before "
-                               f"converging (gradient ")
+    assert lines[0].startswith(
+        f"{path}: warning: keyframes[0]: fit: reverse stopped before converging (gradient "
+    )
     assert "warning" not in result.stdout
 
 
@@ -392,9 +449,26 @@ def test_the_report_lists_a_fit_that_stopped_short(write_config, capped_fits, tm
 
     path = write_config(CAPPED)
     report = tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["render", str(path), "-r", "160,90", "--fps", "5",
-                                      "-j", "1", "--labels", "text", "--no-cache", "-o",
-                                      str(tmp_path / "a.mp4"), "--report", str(report)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "render",
+            str(path),
+            "-r",
+            "160,90",
+            "--fps",
+            "5",
+            "-j",
+            "1",
+            "--labels",
+            "text",
+            "--no-cache",
+            "-o",
+            str(tmp_path / "a.mp4"),
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "warning: keyframes[0]: fit: reverse stopped before converging" in result.stderr
     (config,) = json.loads(report.read_text())["configs"]
@@ -403,12 +477,18 @@ def test_the_report_lists_a_fit_that_stopped_short(write_config, capped_fits, tm
     assert config["warnings"][0].startswith("keyframes[0]: fit: reverse stopped before")
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param(None, id="mode-seeking"),
-    pytest.param(CAPPED.replace("reverse", "forward"), id="close-components"),
-    pytest.param("p: {mean: 0, std: 1}\nq: {weights: [0.5, 0.5], means: [-1, 1], stds: [1, 1]}\n"
-                 "keyframes:\n  - fit: reverse\n  - fit: forward\n", id="components-merge"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(None, id="mode-seeking"),
+        pytest.param(CAPPED.replace("reverse", "forward"), id="close-components"),
+        pytest.param(
+            "p: {mean: 0, std: 1}\nq: {weights: [0.5, 0.5], means: [-1, 1], stds: [1, 1]}\n"
+            "keyframes:\n  - fit: reverse\n  - fit: forward\n",
+            id="components-merge",
+        ),
+    ],
+)
 def test_kl_of_fit_configs_prints_no_numpy_warnings(text, write_config):
     path = REPO / "configs" / "mode-seeking.yaml" if text is None else write_config(text)
     result = kldemo("kl", str(path))
@@ -420,9 +500,11 @@ def test_a_component_whose_weight_vanishes_ends_the_fit_with_a_warning_not_a_cra
     # Two coincident components of q, far from p: the forward fit gives one of them all the
     # weight, and the other's weight falls below rounding, leaving its mean and std free.
     config = tmp_path / "vanishing.yaml"
-    config.write_text("p: {means: [2.662], stds: [0.235]}\n"
-                      "q: {means: [0.0, 0.0], stds: [0.2, 0.293]}\n"
-                      "keyframes:\n  - fit: forward\n")
+    config.write_text(
+        "p: {means: [2.662], stds: [0.235]}\n"
+        "q: {means: [0.0, 0.0], stds: [0.2, 0.293]}\n"
+        "keyframes:\n  - fit: forward\n"
+    )
     result = kldemo("kl", config, "--format", "json")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "RuntimeWarning" not in result.stderr

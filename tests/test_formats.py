@@ -41,9 +41,14 @@ LENGTH = 3.0  # seconds: three keyframes of 0.7 + 0.3
 
 
 def kldemo(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kldemo", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or REPO, timeout=600,
-                          env={**os.environ, "KLDEMO_NO_LATEX": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "kldemo", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=600,
+        env={**os.environ, "KLDEMO_NO_LATEX": "1"},
+    )
 
 
 @pytest.fixture
@@ -79,24 +84,29 @@ def test_a_suffix_render_cannot_write_is_refused(tmp_path, steps, name):
     suffix = Path(name).suffix
     assert result.stderr == (
         f"kldemo: error: -o {tmp_path / name}: kldemo cannot write {suffix} files; render "
-        "writes mp4, mov, webm, gif or png (png: the last frame), named by its suffix\n")
+        "writes mp4, mov, webm, gif or png (png: the last frame), named by its suffix\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
 def test_format_and_a_conflicting_suffix_are_refused(tmp_path, steps):
     result = kldemo("render", steps, "--format", "gif", "-o", tmp_path / "x.mp4")
     assert result.returncode == 2
-    assert result.stderr == (f"kldemo: error: --format gif and -o {tmp_path / 'x.mp4'} disagree; "
-                             "name the output FILE.gif, or leave --format out\n")
+    assert result.stderr == (
+        f"kldemo: error: --format gif and -o {tmp_path / 'x.mp4'} disagree; "
+        "name the output FILE.gif, or leave --format out\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
 def test_a_still_named_other_than_png_is_refused(tmp_path, steps):
     result = kldemo("still", steps, "--at", "1", "-o", tmp_path / "frame.jpg")
     assert result.returncode == 2
-    assert result.stderr == (f"kldemo: error: -o {tmp_path / 'frame.jpg'}: kldemo cannot write "
-                             f".jpg files; still writes png, svg or pdf: name it "
-                             f"{tmp_path / 'frame.png'}\n")
+    assert result.stderr == (
+        f"kldemo: error: -o {tmp_path / 'frame.jpg'}: kldemo cannot write "
+        f".jpg files; still writes png, svg or pdf: name it "
+        f"{tmp_path / 'frame.png'}\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
@@ -111,8 +121,9 @@ def test_several_configs_need_a_folder_not_a_file_name(tmp_path, steps, write_co
 def test_gif_refuses_frame_rates_browsers_cannot_keep(tmp_path, steps):
     result = kldemo("render", steps, "-o", tmp_path / "fast.gif", "--fps", "60")
     assert result.returncode == 2
-    assert result.stderr.startswith("kldemo: error: --fps 60: a GIF plays at most 50 frames "
-                                    "per second")
+    assert result.stderr.startswith(
+        "kldemo: error: --fps 60: a GIF plays at most 50 frames per second"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
@@ -142,8 +153,19 @@ def test_options_from_the_command_line_are_taken_by_name_and_unknown_ones_refuse
 @pytest.mark.parametrize("fmt", ["mp4", "mov", "webm", "gif"])
 def test_each_format_decodes_to_the_timelines_frames_size_and_length(tmp_path, steps, fmt):
     out = tmp_path / f"steps.{fmt}"
-    result = kldemo("render", steps, "-r", "250,250", "--fps", "5", "-o", out, "--no-cache",
-                    "--progress", "none")
+    result = kldemo(
+        "render",
+        steps,
+        "-r",
+        "250,250",
+        "--fps",
+        "5",
+        "-o",
+        out,
+        "--no-cache",
+        "--progress",
+        "none",
+    )
     assert result.returncode == 0, result.stderr
     count, sizes, seconds = decoded(out)
     assert (count, sizes) == (round(LENGTH * 5), {(250, 250)})
@@ -186,7 +208,8 @@ def test_joined_webm_segments_keep_every_frame_on_the_millisecond_clock(tmp_path
 
 @pytest.mark.render
 def test_a_gif_by_default_is_480p15_looping_of_exact_length_and_true_colours(
-        tmp_path, write_config):
+    tmp_path, write_config
+):
     light = write_config(STEPS.replace("THEME", "light"), "light.yaml")
     out, still = tmp_path / "light.gif", tmp_path / "still.png"
     result = kldemo("render", light, "-o", out, "--no-cache", "--progress", "none")
@@ -220,8 +243,21 @@ def yellowish(pixels: np.ndarray) -> np.ndarray:
 def test_an_existing_folder_or_a_name_without_suffix_is_a_folder(tmp_path, steps):
     (tmp_path / "videos").mkdir()
     for folder in ("videos", "new"):
-        result = kldemo("render", steps, "-r", "160,90", "--fps", "5", "-o", tmp_path / folder,
-                        "--format", "webm", "--no-cache", "--progress", "none")
+        result = kldemo(
+            "render",
+            steps,
+            "-r",
+            "160,90",
+            "--fps",
+            "5",
+            "-o",
+            tmp_path / folder,
+            "--format",
+            "webm",
+            "--no-cache",
+            "--progress",
+            "none",
+        )
         assert result.returncode == 0, result.stderr
         assert sorted(p.name for p in (tmp_path / folder).iterdir()) == ["steps.webm"]
         assert decoded(tmp_path / folder / "steps.webm")[0] == 15
@@ -230,8 +266,19 @@ def test_an_existing_folder_or_a_name_without_suffix_is_a_folder(tmp_path, steps
 @pytest.mark.render
 def test_a_dark_gif_keeps_the_stills_colours(tmp_path, steps):
     out, still = tmp_path / "dark.gif", tmp_path / "still.png"
-    result = kldemo("render", steps, "-r", "320,180", "--fps", "5", "-o", out, "--no-cache",
-                    "--progress", "none")
+    result = kldemo(
+        "render",
+        steps,
+        "-r",
+        "320,180",
+        "--fps",
+        "5",
+        "-o",
+        out,
+        "--no-cache",
+        "--progress",
+        "none",
+    )
     assert result.returncode == 0, result.stderr
     result = kldemo("still", steps, "--at", "0.4", "-r", "320,180", "--fps", "5", "-o", still)
     assert result.returncode == 0, result.stderr

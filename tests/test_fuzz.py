@@ -67,16 +67,62 @@ def check(folder: Path, data: bytes) -> None:
 
 # -- random documents --------------------------------------------------------------------
 
-KEYS = ["p", "q", "title", "version", "defaults", "view", "style", "keyframes", "weights",
-        "means", "stds", "mean", "std", "duration", "hold", "easing", "caption", "x_range",
-        "y_range", "theme", "p_color", "q_color", "labels", "bar_max", "mena", "<<"]
+KEYS = [
+    "p",
+    "q",
+    "title",
+    "version",
+    "defaults",
+    "view",
+    "style",
+    "keyframes",
+    "weights",
+    "means",
+    "stds",
+    "mean",
+    "std",
+    "duration",
+    "hold",
+    "easing",
+    "caption",
+    "x_range",
+    "y_range",
+    "theme",
+    "p_color",
+    "q_color",
+    "labels",
+    "bar_max",
+    "mena",
+    "<<",
+]
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([0, 1, -1, 0.5, 1e-3, 1e3, 1e4, 3600, 3601, "auto", "smooth", "linear",
-                     "dark", "#58C4DD", "BLUE", "tex", ".nan", "1e400", ""]),
+    st.sampled_from(
+        [
+            0,
+            1,
+            -1,
+            0.5,
+            1e-3,
+            1e3,
+            1e4,
+            3600,
+            3601,
+            "auto",
+            "smooth",
+            "linear",
+            "dark",
+            "#58C4DD",
+            "BLUE",
+            "tex",
+            ".nan",
+            "1e400",
+            "",
+        ]
+    ),
     st.text(max_size=12),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(max_size=8))
@@ -88,29 +134,52 @@ documents = st.recursive(
     ),
     max_leaves=40,
 )
-mixtures = st.fixed_dictionaries({}, optional={
-    "weights": st.lists(scalars | st.floats(0, 1), max_size=4),
-    "means": st.lists(st.floats(-20, 20) | scalars, max_size=4),
-    "stds": st.lists(st.floats(0, 5) | scalars, max_size=4),
-    "mean": st.floats(-20, 20) | scalars,
-    "std": st.floats(0, 5) | scalars,
-})
+mixtures = st.fixed_dictionaries(
+    {},
+    optional={
+        "weights": st.lists(scalars | st.floats(0, 1), max_size=4),
+        "means": st.lists(st.floats(-20, 20) | scalars, max_size=4),
+        "stds": st.lists(st.floats(0, 5) | scalars, max_size=4),
+        "mean": st.floats(-20, 20) | scalars,
+        "std": st.floats(0, 5) | scalars,
+    },
+)
 # Documents shaped like configs, so that validation gets past the top level.
 config_like = st.fixed_dictionaries(
     {"p": mixtures, "q": mixtures},
     optional={
         "defaults": st.dictionaries(st.sampled_from(["duration", "hold", "easing", "x"]), scalars),
-        "view": st.dictionaries(st.sampled_from(["x_range", "y_range"]),
-                                st.lists(st.floats(-10, 10) | scalars, max_size=3)),
-        "style": st.dictionaries(st.sampled_from(["theme", "p_color", "q_color", "labels",
-                                                  "bar_max"]), scalars),
-        "keyframes": st.lists(st.fixed_dictionaries({}, optional={
-            "p": mixtures, "q": mixtures, "duration": st.floats(0, 100) | scalars,
-            "hold": st.floats(0, 100) | scalars,
-            "easing": st.sampled_from(["smooth", "linear", "wiggle", "running_start",
-                                       "ease_in_out_back", "there_and_back", "smoth"]),
-            "caption": scalars,
-        }), max_size=6),
+        "view": st.dictionaries(
+            st.sampled_from(["x_range", "y_range"]),
+            st.lists(st.floats(-10, 10) | scalars, max_size=3),
+        ),
+        "style": st.dictionaries(
+            st.sampled_from(["theme", "p_color", "q_color", "labels", "bar_max"]), scalars
+        ),
+        "keyframes": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "p": mixtures,
+                    "q": mixtures,
+                    "duration": st.floats(0, 100) | scalars,
+                    "hold": st.floats(0, 100) | scalars,
+                    "easing": st.sampled_from(
+                        [
+                            "smooth",
+                            "linear",
+                            "wiggle",
+                            "running_start",
+                            "ease_in_out_back",
+                            "there_and_back",
+                            "smoth",
+                        ]
+                    ),
+                    "caption": scalars,
+                },
+            ),
+            max_size=6,
+        ),
         "extra": documents,
     },
 )
@@ -149,8 +218,18 @@ def _lines(data: bytes) -> list[bytes]:
 def mutated_configs(draw: st.DrawFn) -> bytes:
     data = draw(st.sampled_from(CONFIGS)).read_bytes()
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["delete-line", "replace-value", "duplicate-line",
-                                     "insert-tab", "truncate", "flip-byte"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "delete-line",
+                    "replace-value",
+                    "duplicate-line",
+                    "insert-tab",
+                    "truncate",
+                    "flip-byte",
+                ]
+            )
+        )
         lines = _lines(data)
         if kind == "delete-line" and lines:
             del lines[draw(st.integers(0, len(lines) - 1))]
@@ -172,10 +251,10 @@ def mutated_configs(draw: st.DrawFn) -> bytes:
             i = draw(st.integers(0, len(data)))
             data = data[:i] + b"\t" + data[i:]
         elif kind == "truncate":
-            data = data[:draw(st.integers(0, len(data)))]
+            data = data[: draw(st.integers(0, len(data)))]
         elif kind == "flip-byte" and data:
             i = draw(st.integers(0, len(data) - 1))
-            data = data[:i] + bytes([data[i] ^ (1 << draw(st.integers(0, 7)))]) + data[i + 1:]
+            data = data[:i] + bytes([data[i] ^ (1 << draw(st.integers(0, 7)))]) + data[i + 1 :]
     return data
 
 

@@ -27,8 +27,12 @@ BARS = {
     "two": ["forward", "reverse"],
     "all": ["forward", "reverse", "js", "tv", "hellinger"],
 }
-PANELS = {"none": [], "integrand": ["integrand"], "trace": ["trace"],
-          "both": ["integrand", "trace"]}
+PANELS = {
+    "none": [],
+    "integrand": ["integrand"],
+    "trace": ["trace"],
+    "both": ["integrand", "trace"],
+}
 ASPECTS = {"16:9": (160, 90), "4:3": (120, 90), "1:1": (90, 90), "9:16": (90, 160)}
 
 CONFIG = """\
@@ -53,9 +57,14 @@ def write(folder: Path, bars: list[str], panels: list[str], markers: bool = True
 
 
 def frame_settings(width: int, height: int, media: Path) -> dict:
-    return {"pixel_width": width, "pixel_height": height, "frame_height": 8.0,
-            "frame_width": 8.0 * width / height, "verbosity": "ERROR",
-            "media_dir": str(media)}
+    return {
+        "pixel_width": width,
+        "pixel_height": height,
+        "frame_height": 8.0,
+        "frame_width": 8.0 * width / height,
+        "verbosity": "ERROR",
+        "media_dir": str(media),
+    }
 
 
 def box(mob) -> tuple[float, float, float, float]:
@@ -77,8 +86,12 @@ def check_names(scene: KLScene) -> None:
         assert left <= x0 and x1 <= right and bottom <= y0 and y1 <= top, (name, names[name])
         for curve in (scene.p_curve, scene.q_curve):
             points = curve.points[:, :2]
-            inside = ((points[:, 0] > x0) & (points[:, 0] < x1)
-                      & (points[:, 1] > y0) & (points[:, 1] < y1))
+            inside = (
+                (points[:, 0] > x0)
+                & (points[:, 0] < x1)
+                & (points[:, 1] > y0)
+                & (points[:, 1] < y1)
+            )
             assert not inside.any(), f"{name} {names[name]} covers {points[inside][:3]}"
     assert overlap(names["p"], names["q"]) == 0, names
 
@@ -164,8 +177,12 @@ def test_the_names_never_cover_each_other_or_the_curves(folder, aspect):
         scene = KLScene(plan)
         scene.build()
         f = plan.frames
-        coincident = [i for i in range(len(f)) if np.array_equal(f.p.means[i], f.q.means[i])
-                      and np.array_equal(f.p.stds[i], f.q.stds[i])]
+        coincident = [
+            i
+            for i in range(len(f))
+            if np.array_equal(f.p.means[i], f.q.means[i])
+            and np.array_equal(f.p.stds[i], f.q.stds[i])
+        ]
         assert 0 in coincident and len(coincident) > 2
         spots = []
         for i in range(len(f)):
@@ -237,8 +254,9 @@ def test_markers_show_only_while_p_stays_put(folder):
 def test_a_video_with_panels_and_markers(folder, tmp_path):
     path = write(folder, ["forward", "reverse", "js"], ["integrand", "trace"])
     out = tmp_path / "panels.mp4"
-    result = kldemo("render", path, "-r", "320,180", "--fps", "5", "--progress", "none",
-                    "--no-cache", "-o", out)
+    result = kldemo(
+        "render", path, "-r", "320,180", "--fps", "5", "--progress", "none", "--no-cache", "-o", out
+    )
     assert result.returncode == 0, result.stderr
     frames, stream, _ = decode(out)
     assert len(frames) == round(2 * 1.4 * 5)

@@ -31,8 +31,14 @@ finally:
 
 def kldemo_peak(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess, float]:
     """Run kldemo; its result and peak memory in MiB (a timeout guards against a hang)."""
-    done = subprocess.run([sys.executable, "-c", PEAK, *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600, env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**os.environ, "KLDEMO_CACHE_DIR": ""},
+    )
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("peak-kib "), done.stderr
     return done, int(line.split()[1]) / 1024
@@ -40,10 +46,15 @@ def kldemo_peak(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProce
 
 def hour_long(path: Path) -> Path:
     """1,000 keyframes (the most allowed), 3.6 s each: exactly the hour allowed."""
-    keys = "".join(f"  - q: {{mean: {(-1) ** i * (i % 7) / 3:.4f}, std: {1 + (i % 5) / 10}}}\n"
-                   f"    duration: 3.4\n    hold: 0.2\n" for i in range(1000))
-    path.write_text("p: {means: [-2, 0, 2], stds: [0.5, 1, 0.7], weights: [0.3, 0.4, 0.3]}\n"
-                    "q: {mean: 0, std: 1}\nkeyframes:\n" + keys)
+    keys = "".join(
+        f"  - q: {{mean: {(-1) ** i * (i % 7) / 3:.4f}, std: {1 + (i % 5) / 10}}}\n"
+        f"    duration: 3.4\n    hold: 0.2\n"
+        for i in range(1000)
+    )
+    path.write_text(
+        "p: {means: [-2, 0, 2], stds: [0.5, 1, 0.7], weights: [0.3, 0.4, 0.3]}\n"
+        "q: {mean: 0, std: 1}\nkeyframes:\n" + keys
+    )
     return path
 
 
@@ -65,10 +76,12 @@ def video(path: Path, seconds: int) -> Path:
     """A plain sweep of q, ``seconds`` long."""
     steps = seconds // 2
     keys = "".join(f"  - q: {{mean: {(-1) ** i}}}\n" for i in range(steps))
-    path.write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
-                    "defaults: {duration: 2, hold: 0}\n"
-                    "view: {x_range: [-4, 4], y_range: [0, 0.5]}\n"
-                    "style: {bar_max: 3, labels: text}\nkeyframes:\n" + keys)
+    path.write_text(
+        "p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
+        "defaults: {duration: 2, hold: 0}\n"
+        "view: {x_range: [-4, 4], y_range: [0, 0.5]}\n"
+        "style: {bar_max: 3, labels: text}\nkeyframes:\n" + keys
+    )
     return path
 
 
@@ -80,9 +93,21 @@ def test_render_memory_does_not_grow_with_the_videos_length(tmp_path):
     for seconds in (10, 40):
         config = video(tmp_path / f"v{seconds}.yaml", seconds)
         out = tmp_path / f"v{seconds}.mp4"
-        done, peaks[seconds] = kldemo_peak("render", str(config), "-r", "640,360", "--fps", "10",
-                                           "-j", "1", "--no-cache", "--progress", "none",
-                                           "-o", str(out))
+        done, peaks[seconds] = kldemo_peak(
+            "render",
+            str(config),
+            "-r",
+            "640,360",
+            "--fps",
+            "10",
+            "-j",
+            "1",
+            "--no-cache",
+            "--progress",
+            "none",
+            "-o",
+            str(out),
+        )
         assert done.returncode == 0, done.stderr
         with av.open(str(out)) as container:
             assert container.streams.video[0].frames == seconds * 10

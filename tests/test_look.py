@@ -58,8 +58,14 @@ def test_every_default_colour_stands_out_from_its_background(name):
 
 def tiny_plan(theme: str, **colors: str) -> ScenePlan:
     one = np.ones((1, 1))
-    frames = FrameStates(np.zeros(1), Mixture(one, 0 * one, one), Mixture(one, 0 * one, one),
-                         np.zeros(1), np.zeros(1), np.full(1, -1))
+    frames = FrameStates(
+        np.zeros(1),
+        Mixture(one, 0 * one, one),
+        Mixture(one, 0 * one, one),
+        np.zeros(1),
+        np.zeros(1),
+        np.full(1, -1),
+    )
     return ScenePlan(frames, (-4.0, 4.0), (0.0, 0.5), 1.0, theme=theme, **colors)
 
 
@@ -101,8 +107,13 @@ def test_the_mass_interval_holds_the_central_mass():
 
     assert cdf(lo[0]) == pytest.approx(0.0005, rel=1e-9)
     assert cdf(hi[0]) == pytest.approx(0.9995, rel=1e-9)
-    mass, _ = integrate.quad(lambda x: np.sum(m.weights * stats.norm.pdf(x, m.means, m.stds)),
-                             lo[0], hi[0], points=[-5.0, 4.0], limit=200)
+    mass, _ = integrate.quad(
+        lambda x: np.sum(m.weights * stats.norm.pdf(x, m.means, m.stds)),
+        lo[0],
+        hi[0],
+        points=[-5.0, 4.0],
+        limit=200,
+    )
     assert mass == pytest.approx(0.999, rel=1e-9)
 
 
@@ -126,7 +137,7 @@ def test_the_x_range_covers_every_state_and_little_more(name):
     assert low < need_low and high > need_high
     # Little more: 2 % padding each side, then rounding out by under a tenth of the span.
     assert high - low <= 1.25 * (need_high - need_low)
-    steps = [s * 10.0 ** k for k in range(-3, 5) for s in (1, 2, 5)]
+    steps = [s * 10.0**k for k in range(-3, 5) for s in (1, 2, 5)]
     assert any(is_round(low, s) and is_round(high, s) and (high - low) / s >= 10 for s in steps)
 
 

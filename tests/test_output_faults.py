@@ -91,7 +91,8 @@ def test_render_into_an_unwritable_folder_fails_before_rendering(work, monkeypat
     code, out, err = run_main([*RENDER, "tiny.yaml", "-o", "locked/out.mp4"], capsys)
     assert err.splitlines() == [
         f"tiny.yaml: error: cannot write locked/out.mp4: the folder locked is not writable; "
-        f"make it writable, or {ELSEWHERE}"]
+        f"make it writable, or {ELSEWHERE}"
+    ]
     assert (code, out) == (1, "")
     assert listing(locked) == []
 
@@ -103,7 +104,8 @@ def test_still_into_an_unwritable_folder(work, monkeypatch, capsys):
     code, out, err = run_main([*STILL, "tiny.yaml", "-o", "locked/frame.png"], capsys)
     assert err.splitlines() == [
         f"kldemo: error: cannot write locked/frame.png: the folder locked is not writable; "
-        f"make it writable, or {ELSEWHERE}"]
+        f"make it writable, or {ELSEWHERE}"
+    ]
     assert (code, out) == (1, "")
     assert listing(locked) == []
 
@@ -118,9 +120,20 @@ def namespaces_unavailable() -> str | None:
     """Why a mount namespace cannot be made here, or None when it can."""
     if shutil.which("unshare") is None:
         return "no unshare command"
-    probe = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
-                            'mount -t tmpfs -o size=16k tmpfs "$1"', "sh", tempfile.gettempdir()],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--map-root-user",
+            "sh",
+            "-c",
+            'mount -t tmpfs -o size=16k tmpfs "$1"',
+            "sh",
+            tempfile.gettempdir(),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0:
         return f"cannot mount in a new namespace: {probe.stderr.strip()}"
     return None
@@ -134,8 +147,23 @@ def in_namespace(setup: str, folder: Path, args: list[str], cwd: Path):
         pytest.skip(f"needs a mount namespace to fake the fault for real: {why}")
     script = f'D="$1"; shift; {setup} || exit 99; "$@" >&2; status=$?; ls -A "$D"; exit $status'
     done = subprocess.run(
-        ["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh", str(folder),
-         *kldemo_command(), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+        [
+            "unshare",
+            "--mount",
+            "--map-root-user",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(folder),
+            *kldemo_command(),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
     assert done.returncode != 99, done.stderr
     assert "Traceback" not in done.stderr
     return done.returncode, done.stdout.split(), done.stderr
@@ -146,17 +174,26 @@ def test_an_unwritable_folder_for_real(work):
     locked.mkdir()
     if os.geteuid() != 0:
         locked.chmod(0o500)
-        runs = [subprocess.run([*kldemo_command(), *args], capture_output=True, text=True,
-                               cwd=work, timeout=120) for args in (
-            [*RENDER, "tiny.yaml", "-o", "locked/out.mp4"],
-            [*STILL, "tiny.yaml", "-o", "locked/frame.png"])]
+        runs = [
+            subprocess.run(
+                [*kldemo_command(), *args], capture_output=True, text=True, cwd=work, timeout=120
+            )
+            for args in (
+                [*RENDER, "tiny.yaml", "-o", "locked/out.mp4"],
+                [*STILL, "tiny.yaml", "-o", "locked/frame.png"],
+            )
+        ]
         results = [(r.returncode, listing(locked), r.stderr) for r in runs]
         reason = f"the folder locked is not writable; make it writable, or {ELSEWHERE}"
     else:  # root writes anywhere: a read-only bind mount stops it
         bind = 'mount --bind "$D" "$D" && mount -o remount,bind,ro "$D"'
-        results = [in_namespace(bind, locked, args, work) for args in (
-            [*RENDER, "tiny.yaml", "-o", "locked/out.mp4"],
-            [*STILL, "tiny.yaml", "-o", "locked/frame.png"])]
+        results = [
+            in_namespace(bind, locked, args, work)
+            for args in (
+                [*RENDER, "tiny.yaml", "-o", "locked/out.mp4"],
+                [*STILL, "tiny.yaml", "-o", "locked/frame.png"],
+            )
+        ]
         reason = f"locked is on a read-only file system; {ELSEWHERE}"
     (code, inside, err), (still_code, still_inside, still_err) = results
     assert (code, inside) == (1, [])
@@ -217,13 +254,16 @@ def test_a_full_disk_while_writing_a_still(work, monkeypatch, capsys):
 def test_a_full_disk_for_real(work):
     disk = work / "disk"
     disk.mkdir()
-    fill = ('mount -t tmpfs -o size=16k tmpfs "$D" && '
-            '{ dd if=/dev/zero of="$D/fill" bs=4k count=100 2>/dev/null; true; }')
+    fill = (
+        'mount -t tmpfs -o size=16k tmpfs "$D" && '
+        '{ dd if=/dev/zero of="$D/fill" bs=4k count=100 2>/dev/null; true; }'
+    )
     code, inside, err = in_namespace(fill, disk, [*RENDER, "tiny.yaml", "-o", "disk/out.mp4"], work)
     assert err.splitlines() == [f"tiny.yaml: error: cannot write disk/out.mp4: {FULL}"]
     assert (code, inside) == (1, ["fill"])
-    code, inside, err = in_namespace(fill, disk, [*STILL, "tiny.yaml", "-o", "disk/frame.png"],
-                                     work)
+    code, inside, err = in_namespace(
+        fill, disk, [*STILL, "tiny.yaml", "-o", "disk/frame.png"], work
+    )
     assert err.splitlines() == [f"kldemo: error: cannot write disk/frame.png: {FULL}"]
     assert (code, inside) == (1, ["fill"])
 
@@ -236,7 +276,8 @@ def test_a_folder_in_the_way_of_the_default_target(work, capsys):
     (work / "media" / "tiny.mp4" / "keep.txt").write_text("mine")
     code, out, err = run_main([*RENDER, "tiny.yaml"], capsys)
     assert err.splitlines() == [
-        f"tiny.yaml: error: cannot write media/tiny.mp4: it is a folder; remove it, or {ELSEWHERE}"]
+        f"tiny.yaml: error: cannot write media/tiny.mp4: it is a folder; remove it, or {ELSEWHERE}"
+    ]
     assert (code, out) == (1, "")
     assert listing(work / "media") == ["tiny.mp4"]
     assert listing(work / "media" / "tiny.mp4") == ["keep.txt"]
@@ -250,7 +291,8 @@ def test_a_file_where_several_configs_need_a_folder(work, capsys):
         f"other.yaml: error: cannot write videos/other.mp4: videos is a file, not a folder; "
         f"{ELSEWHERE}",
         f"tiny.yaml: error: cannot write videos/tiny.mp4: videos is a file, not a folder; "
-        f"{ELSEWHERE}"]
+        f"{ELSEWHERE}",
+    ]
     assert (code, out) == (1, "")
     assert (work / "videos").read_text() == "a file, not a folder"
 

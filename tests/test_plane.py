@@ -46,6 +46,7 @@ def cov(sx: float, sy: float, rho: float) -> list[list[float]]:
 # independent reference: nested quad in whitened Cartesian coordinates
 # --------------------------------------------------------------------------
 
+
 class _Scalar:
     """A mixture's log density at one point, in plain floats."""
 
@@ -55,8 +56,14 @@ class _Scalar:
             if w > 0:
                 det = s[0][0] * s[1][1] - s[0][1] ** 2
                 inv = (s[1][1] / det, -s[0][1] / det, s[0][0] / det)
-                self.parts.append((math.log(w / (2 * math.pi * math.sqrt(det))),
-                                   float(mean[0]), float(mean[1]), *inv))
+                self.parts.append(
+                    (
+                        math.log(w / (2 * math.pi * math.sqrt(det))),
+                        float(mean[0]),
+                        float(mean[1]),
+                        *inv,
+                    )
+                )
 
     def __call__(self, x: float, y: float) -> float:
         logs = []
@@ -71,7 +78,7 @@ def _terms(kind: str, f: float) -> float:
     """g(f) per unit of the integrating density: KL's f; the others per unit of a + b."""
     if kind == "kl":
         return f
-    p_share = 1.0 / (1.0 + math.exp(-f)) if f > -700 else 0.0   # a / (a + b)
+    p_share = 1.0 / (1.0 + math.exp(-f)) if f > -700 else 0.0  # a / (a + b)
     if kind == "tv":
         return 0.5 * abs(2 * p_share - 1)
     if kind == "hellinger":
@@ -95,8 +102,11 @@ def _quad(a: PlaneMixture, b: PlaneMixture, kind: str, rtol: float) -> float:
         def inner(z2: float, z1: float, mean=mean, l11=l11, l21=l21, l22=l22) -> float:
             x = mean[0] + l11 * z1
             y = mean[1] + l21 * z1 + l22 * z2
-            return (math.exp(-0.5 * (z1 * z1 + z2 * z2)) / (2 * math.pi)
-                    * _terms(kind, log_a(x, y) - log_b(x, y)))
+            return (
+                math.exp(-0.5 * (z1 * z1 + z2 * z2))
+                / (2 * math.pi)
+                * _terms(kind, log_a(x, y) - log_b(x, y))
+            )
 
         value, _ = integrate.dblquad(inner, -9.5, 9.5, -9.5, 9.5, epsabs=1e-15, epsrel=rtol)
         total += w * value
@@ -123,30 +133,37 @@ def reference(case: str, kind: str) -> float:
 
 
 CASES = {
-    "easy": (PlaneMixture([0.4, 0.6], [[0, 0], [2.5, 1]], [cov(1, 0.7, 0.3), cov(0.8, 1.2, -0.4)]),
-             PlaneMixture([1.0], [[1.0, 0.5]], [cov(1.5, 1.1, 0.2)])),
-    "easy-2v2": (PlaneMixture([0.5, 0.5], [[-1, 0], [1.5, 0.5]],
-                              [cov(1, 1, 0), cov(0.6, 1, 0.5)]),
-                 PlaneMixture([0.3, 0.7], [[0, 1], [1, -0.5]],
-                              [cov(1.2, 0.9, 0), cov(1, 1, -0.3)])),
+    "easy": (
+        PlaneMixture([0.4, 0.6], [[0, 0], [2.5, 1]], [cov(1, 0.7, 0.3), cov(0.8, 1.2, -0.4)]),
+        PlaneMixture([1.0], [[1.0, 0.5]], [cov(1.5, 1.1, 0.2)]),
+    ),
+    "easy-2v2": (
+        PlaneMixture([0.5, 0.5], [[-1, 0], [1.5, 0.5]], [cov(1, 1, 0), cov(0.6, 1, 0.5)]),
+        PlaneMixture([0.3, 0.7], [[0, 1], [1, -0.5]], [cov(1.2, 0.9, 0), cov(1, 1, -0.3)]),
+    ),
     "correlation-0.99": (
         PlaneMixture([0.5, 0.5], [[0, 0], [2, -1]], [cov(1, 1, 0.99), cov(0.7, 0.7, 0)]),
-        PlaneMixture([1.0], [[0.5, 0]], [cov(1, 1.4, -0.5)])),
+        PlaneMixture([1.0], [[0.5, 0]], [cov(1, 1.4, -0.5)]),
+    ),
     "std-ratio-1e3": (
         PlaneMixture([1.0], [[0.3, 0.2]], [cov(1e-3, 2e-3, 0.5)]),
-        PlaneMixture([0.5, 0.5], [[0, 0], [1, 1]], [cov(1, 1, 0), cov(1, 0.8, 0.2)])),
+        PlaneMixture([0.5, 0.5], [[0, 0], [1, 1]], [cov(1, 1, 0), cov(1, 0.8, 0.2)]),
+    ),
     "modes-30-std-apart": (
         PlaneMixture([0.5, 0.5], [[0, 0], [30, 0]], [cov(1, 1, 0), cov(1, 1, 0.3)]),
-        PlaneMixture([1.0], [[15, 0]], [cov(10, 2, 0)])),
+        PlaneMixture([1.0], [[15, 0]], [cov(10, 2, 0)]),
+    ),
     "weight-1e-6": (
         PlaneMixture([1 - 1e-6, 1e-6], [[0, 0], [3, 0]], [cov(1, 1, 0), cov(0.5, 0.5, 0)]),
-        PlaneMixture([1.0], [[0.5, 0]], [cov(1.2, 1.2, 0)])),
+        PlaneMixture([1.0], [[0.5, 0]], [cov(1.2, 1.2, 0)]),
+    ),
 }
 
 
 # --------------------------------------------------------------------------
 # densities and closed forms
 # --------------------------------------------------------------------------
+
 
 def test_density_integrates_to_one_and_matches_scalar_reference() -> None:
     p, _ = CASES["easy"]
@@ -174,23 +191,25 @@ def _mp_gaussian_hellinger2(m1, s1, m2, s2) -> float:
         s1, s2 = mp.matrix(s1), mp.matrix(s2)
         d = mp.matrix(m1) - mp.matrix(m2)
         s = (s1 + s2) / 2
-        bhattacharyya = ((d.T * s**-1 * d)[0] / 8
-                         + mp.log(mp.det(s) / mp.sqrt(mp.det(s1) * mp.det(s2))) / 2)
+        bhattacharyya = (d.T * s**-1 * d)[0] / 8 + mp.log(
+            mp.det(s) / mp.sqrt(mp.det(s1) * mp.det(s2))
+        ) / 2
         return float(-mp.expm1(-bhattacharyya))
 
 
 def _exact(values) -> list:
     """Floats to exact rationals for mpmath, so the reference sees the same inputs."""
-    return [[mp.mpf(float(v)) for v in row] if np.ndim(row) else mp.mpf(float(row))
-            for row in values]
+    return [
+        [mp.mpf(float(v)) for v in row] if np.ndim(row) else mp.mpf(float(row)) for row in values
+    ]
 
 
 GAUSSIAN_PAIRS = [
     ([0, 0], cov(1, 2, 0.3), [1, -1], cov(2, 1, -0.5)),
     ([0, 0], cov(1, 1, 0.99), [0.1, 0], cov(1, 1, 0)),
-    ([0.1, 0], cov(1e-3, 2e-3, 0.5), [0, 0], cov(1, 1, 0.2)),      # std ratio 1e3
-    ([0, 0], cov(1e-3, 1, 0), [0, 0], cov(1, 1e-3, 0)),            # crossed, ratio 1e3
-    ([0, 0], cov(1, 1, 0.5), [1e-7, 0], cov(1 + 1e-6, 1, 0.5)),     # nearly equal
+    ([0.1, 0], cov(1e-3, 2e-3, 0.5), [0, 0], cov(1, 1, 0.2)),  # std ratio 1e3
+    ([0, 0], cov(1e-3, 1, 0), [0, 0], cov(1, 1e-3, 0)),  # crossed, ratio 1e3
+    ([0, 0], cov(1, 1, 0.5), [1e-7, 0], cov(1 + 1e-6, 1, 0.5)),  # nearly equal
     ([3, 1], cov(1, 2, 0.3), [3, 1], cov(1, 2, 0.3 + 1e-9)),
 ]
 
@@ -199,11 +218,15 @@ GAUSSIAN_PAIRS = [
 def test_gaussian_closed_forms_against_mpmath(pair) -> None:
     m1, s1, m2, s2 = (np.asarray(v, dtype=float) for v in pair)
     args = [_exact(v) for v in (m1, s1, m2, s2)]
-    for ours, theirs in ((gaussian_kl, _mp_gaussian_kl),
-                         (gaussian_hellinger2, _mp_gaussian_hellinger2)):
+    for ours, theirs in (
+        (gaussian_kl, _mp_gaussian_kl),
+        (gaussian_hellinger2, _mp_gaussian_hellinger2),
+    ):
         for a in (args, args[2:] + args[:2]):
-            arrays = [np.array([[float(x) for x in r] if isinstance(r, list) else float(r)
-                                for r in v]) for v in a]
+            arrays = [
+                np.array([[float(x) for x in r] if isinstance(r, list) else float(r) for r in v])
+                for v in a
+            ]
             expected = theirs(*a)
             assert float(ours(*arrays)) == pytest.approx(expected, rel=1e-12, abs=0)
 
@@ -215,8 +238,11 @@ def test_closed_forms_are_vectorised_and_zero_for_equal() -> None:
     assert gaussian_hellinger2(m, s, m, s).tolist() == [0.0, 0.0]
     p = PlaneMixture.gaussian(m, s)
     q = PlaneMixture.gaussian(m[::-1], s[::-1])
-    np.testing.assert_allclose(kl_divergence(p, q), [gaussian_kl(m[k], s[k], m[1 - k], s[1 - k])
-                                                     for k in range(2)], rtol=1e-15)
+    np.testing.assert_allclose(
+        kl_divergence(p, q),
+        [gaussian_kl(m[k], s[k], m[1 - k], s[1 - k]) for k in range(2)],
+        rtol=1e-15,
+    )
 
 
 @pytest.mark.parametrize("pair", GAUSSIAN_PAIRS[:3])
@@ -225,14 +251,17 @@ def test_quadrature_with_one_component_matches_closed_forms(pair) -> None:
     q = PlaneMixture.gaussian(pair[2], pair[3])
     for a, b in ((p, q), (q, p)):
         assert float(kl_divergence(a, b, closed_form=False)) == pytest.approx(
-            float(kl_divergence(a, b)), rel=1e-10)
+            float(kl_divergence(a, b)), rel=1e-10
+        )
         assert float(hellinger_distance(a, b, closed_form=False)) == pytest.approx(
-            float(hellinger_distance(a, b)), rel=1e-8)
+            float(hellinger_distance(a, b)), rel=1e-8
+        )
 
 
 # --------------------------------------------------------------------------
 # mixtures against the nested-quad reference
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_kl_against_nested_quad(case: str) -> None:
@@ -261,8 +290,9 @@ def test_tv_of_shifted_gaussians_matches_the_one_dimensional_closed_form() -> No
 
 def test_states_are_vectorised_and_identical_mixtures_give_zero() -> None:
     (p, q), (r, _) = CASES["easy"], CASES["easy-2v2"]
-    stacked_p = PlaneMixture(np.stack([p.weights, p.weights]),
-                             np.stack([p.means, p.means]), np.stack([p.covs, p.covs]))
+    stacked_p = PlaneMixture(
+        np.stack([p.weights, p.weights]), np.stack([p.means, p.means]), np.stack([p.covs, p.covs])
+    )
     both = forward_kl(stacked_p, q)
     assert both.shape == (2,)
     assert both[0] == both[1] == pytest.approx(float(forward_kl(p, q)), rel=1e-13)
@@ -294,6 +324,7 @@ def test_argument_errors_name_the_argument() -> None:
 # fits
 # --------------------------------------------------------------------------
 
+
 def test_moment_match_is_exact() -> None:
     p, _ = CASES["easy"]
     w, m, s = p.weights, p.means, p.covs
@@ -312,8 +343,9 @@ def test_moment_match_is_exact() -> None:
 
 def _q(params: np.ndarray) -> PlaneMixture:
     l11, l21, l22 = params[2:]
-    return PlaneMixture.gaussian(params[:2], [[l11 * l11, l11 * l21],
-                                              [l11 * l21, l21 * l21 + l22 * l22]])
+    return PlaneMixture.gaussian(
+        params[:2], [[l11 * l11, l11 * l21], [l11 * l21, l21 * l21 + l22 * l22]]
+    )
 
 
 def _flat(g) -> np.ndarray:
@@ -323,8 +355,11 @@ def _flat(g) -> np.ndarray:
 @pytest.mark.parametrize("direction", ["forward", "reverse"])
 def test_gradients_against_finite_differences(direction: str) -> None:
     p, _ = CASES["easy"]
-    kl = ((lambda x: float(forward_kl(p, _q(x)))) if direction == "forward"
-          else (lambda x: float(reverse_kl(p, _q(x)))))
+    kl = (
+        (lambda x: float(forward_kl(p, _q(x))))
+        if direction == "forward"
+        else (lambda x: float(reverse_kl(p, _q(x))))
+    )
     gradient = forward_kl_gradient if direction == "forward" else reverse_kl_gradient
     x = np.array([0.8, 0.4, 1.3, 0.2, 0.9])
     step = 1e-4
@@ -342,12 +377,22 @@ def test_reverse_fit_from_one_mode_ends_at_a_stationary_point() -> None:
         return float(reverse_kl(p, q)), g * np.array([1, 1, x[2], 1, x[4]])
 
     start = np.array([-2.0, 0.2, math.log(0.5), 0.0, math.log(0.5)])
-    result = optimize.minimize(objective, start, jac=True, method="BFGS",
-                               options={"gtol": 1e-9})
+    result = optimize.minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-9})
     assert np.abs(objective(result.x)[1]).max() < 1e-6
-    assert result.x[0] < -2.0                      # it stayed on the mode it started near
-    assert float(forward_kl(p, _q(np.concatenate([result.x[:2], [math.exp(result.x[2]),
-                result.x[3], math.exp(result.x[4])]])))) > 1.0    # mode-seeking: misses one
+    assert result.x[0] < -2.0  # it stayed on the mode it started near
+    assert (
+        float(
+            forward_kl(
+                p,
+                _q(
+                    np.concatenate(
+                        [result.x[:2], [math.exp(result.x[2]), result.x[3], math.exp(result.x[4])]]
+                    )
+                ),
+            )
+        )
+        > 1.0
+    )  # mode-seeking: misses one
 
 
 def test_reverse_diagonal_fit_of_a_gaussian_ends_at_conditional_variances() -> None:
@@ -359,8 +404,13 @@ def test_reverse_diagonal_fit_of_a_gaussian_ends_at_conditional_variances() -> N
         g = _flat(reverse_kl_gradient(p, q))
         return float(reverse_kl(p, q)), np.array([g[0], g[1], g[2] * x[2], g[4] * x[4]])
 
-    result = optimize.minimize(objective, np.array([0.0, 0.0, 0.0, math.log(0.3)]), jac=True,
-                               method="BFGS", options={"gtol": 1e-12})
+    result = optimize.minimize(
+        objective,
+        np.array([0.0, 0.0, 0.0, math.log(0.3)]),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-12},
+    )
     variances = np.exp(2 * result.x[2:])
     expected = np.diag(reverse_gaussian_optimum_for_gaussian(p, "diagonal").covs[0])
     precision = np.linalg.inv(p.covs[0])

@@ -33,11 +33,25 @@ PROPERTY = settings(
     deadline=None,  # fits vary in cost; the example count bounds the time
     derandomize=True,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
-EASINGS = ["smooth", "linear", "there_and_back", "rush_into", "exponential_decay", "wiggle",
-           "linear", "smooth", "running_start", "ease_in_out_back", "smoth"]  # and near-misses
+EASINGS = [
+    "smooth",
+    "linear",
+    "there_and_back",
+    "rush_into",
+    "exponential_decay",
+    "wiggle",
+    "linear",
+    "smooth",
+    "running_start",
+    "ease_in_out_back",
+    "smoth",
+]  # and near-misses
 
 means = st.integers(-8000, 8000).map(lambda i: i / 1000)
 stds = st.integers(200, 3000).map(lambda i: i / 1000)
@@ -67,8 +81,10 @@ def mixture(draw: st.DrawFn, k: int, near_misses: bool, partial: bool = False) -
         if kind == "shorthand" and k == 1:
             out["weights"] = [1.0]  # the shorthand beside a list
     else:
-        out = {"means": draw(st.lists(means, min_size=k, max_size=k)),
-               "stds": draw(st.lists(stds, min_size=k, max_size=k))}
+        out = {
+            "means": draw(st.lists(means, min_size=k, max_size=k)),
+            "stds": draw(st.lists(stds, min_size=k, max_size=k)),
+        }
         if draw(st.booleans()):
             out["weights"] = draw(weights(k, near_misses))
         if kind == "length":
@@ -88,24 +104,31 @@ def mixture(draw: st.DrawFn, k: int, near_misses: bool, partial: bool = False) -
 def configs(draw: st.DrawFn, near_misses: bool = True, fits: bool = True) -> dict[str, Any]:
     """A whole keyframe file: p, q, keyframes (partial changes, rare small fits), style, view."""
     kp, kq = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    doc: dict[str, Any] = {"p": draw(mixture(kp, near_misses)),
-                           "q": draw(mixture(kq, near_misses))}
+    doc: dict[str, Any] = {"p": draw(mixture(kp, near_misses)), "q": draw(mixture(kq, near_misses))}
     if draw(st.booleans()):
         doc["title"] = draw(st.sampled_from(["KL", "Forward and reverse", "ü → q"]))
     if draw(st.booleans()):
-        doc["defaults"] = {"duration": draw(st.sampled_from([0.2, 0.5, 1.0])),
-                           "hold": draw(st.sampled_from([0, 0.2])),
-                           "easing": draw(st.sampled_from(EASINGS if near_misses
-                                                          else EASINGS[:8]))}
+        doc["defaults"] = {
+            "duration": draw(st.sampled_from([0.2, 0.5, 1.0])),
+            "hold": draw(st.sampled_from([0, 0.2])),
+            "easing": draw(st.sampled_from(EASINGS if near_misses else EASINGS[:8])),
+        }
     if draw(st.booleans()):
         low = draw(st.integers(-15, 0))
         high = draw(st.integers(-2, 15)) if near_misses else low + draw(st.integers(1, 20))
         doc["view"] = {"x_range": [low, high]}
-    doc["style"] = {"labels": "text",
-                    "theme": draw(st.sampled_from(["dark", "light"])),
-                    "bars": draw(st.lists(st.sampled_from(["forward", "reverse", "js", "tv",
-                                                           "hellinger"]),
-                                          unique=True, min_size=1, max_size=3))}
+    doc["style"] = {
+        "labels": "text",
+        "theme": draw(st.sampled_from(["dark", "light"])),
+        "bars": draw(
+            st.lists(
+                st.sampled_from(["forward", "reverse", "js", "tv", "hellinger"]),
+                unique=True,
+                min_size=1,
+                max_size=3,
+            )
+        ),
+    }
     frames = []
     for _ in range(draw(st.integers(0, 4))):
         frame: dict[str, Any] = {}
@@ -113,15 +136,15 @@ def configs(draw: st.DrawFn, near_misses: bool = True, fits: bool = True) -> dic
         if fits and kp <= 2 and kq <= 2 and draw(st.integers(0, 24)) == 0:
             frame["fit"] = draw(st.sampled_from(["forward", "reverse"]))
             if draw(st.booleans()):
-                frame["optimize"] = draw(st.lists(st.sampled_from(["means", "stds", "weights"]),
-                                                  unique=True, min_size=1))
+                frame["optimize"] = draw(
+                    st.lists(st.sampled_from(["means", "stds", "weights"]), unique=True, min_size=1)
+                )
         else:
             for name, k in (("p", kp), ("q", kq)):
                 if draw(st.booleans()):
                     # A change written for another count of components cannot apply.
                     wrong = near_misses and draw(st.integers(0, 9)) == 0
-                    frame[name] = draw(mixture(k + 1 if wrong else k, near_misses,
-                                               partial=True))
+                    frame[name] = draw(mixture(k + 1 if wrong else k, near_misses, partial=True))
         if draw(st.booleans()):
             frame["duration"] = draw(st.sampled_from([0.2, 0.4, 1.0]))
         if draw(st.booleans()):
@@ -137,8 +160,10 @@ def configs(draw: st.DrawFn, near_misses: bool = True, fits: bool = True) -> dic
 
 def write(folder: Path, doc: dict[str, Any], flow: bool | None) -> Path:
     path = folder / "generated.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, default_flow_style=flow,
-                                   allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(doc, sort_keys=False, default_flow_style=flow, allow_unicode=True),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -211,10 +236,30 @@ def test_a_few_valid_configs_render_tiny(tmp_path):
             assume(False)  # only valid files are asked to render
         output = tmp_path / f"video{len(rendered)}.mp4"
         done = subprocess.run(
-            [sys.executable, "-m", "kldemo", "render", str(path), "-o", str(output),
-             "-r", "160,90", "--fps", "5", "--labels", "text", "--no-cache", "-j", "1",
-             "--progress", "none"],
-            capture_output=True, text=True, timeout=120)
+            [
+                sys.executable,
+                "-m",
+                "kldemo",
+                "render",
+                str(path),
+                "-o",
+                str(output),
+                "-r",
+                "160,90",
+                "--fps",
+                "5",
+                "--labels",
+                "text",
+                "--no-cache",
+                "-j",
+                "1",
+                "--progress",
+                "none",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stdout + done.stderr
         assert output.stat().st_size > 0

@@ -27,8 +27,22 @@ def still(video: Path, t: float, folder: Path) -> np.ndarray:
     """The lossless frame at ``t`` of asym-kl's TINY ``video``, as RGB integers (written in
     ``folder``; the labels come from the video's cache)."""
     out = folder / f"still-{t}.png"
-    result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", t, "-r", "160,90", "--fps", "5",
-                    "--labels", "text", "--cache-dir", video.parent / "cache", "-o", out)
+    result = kldemo(
+        "still",
+        CONFIGS / "asym-kl.yaml",
+        "--at",
+        t,
+        "-r",
+        "160,90",
+        "--fps",
+        "5",
+        "--labels",
+        "text",
+        "--cache-dir",
+        video.parent / "cache",
+        "-o",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     return np.asarray(Image.open(out).convert("RGB")).astype(int)
 
@@ -56,8 +70,17 @@ def codec_error(picture: np.ndarray, frames: int, folder: Path) -> np.ndarray:
 @pytest.fixture(scope="module")
 def asym(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("asym")
-    result = kldemo("render", CONFIGS / "asym-kl.yaml", *TINY, "-o", folder / "asym-kl.mp4",
-                    "--cache-dir", folder / "cache", "-j", "2")
+    result = kldemo(
+        "render",
+        CONFIGS / "asym-kl.yaml",
+        *TINY,
+        "-o",
+        folder / "asym-kl.mp4",
+        "--cache-dir",
+        folder / "cache",
+        "-j",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
     return folder / "asym-kl.mp4"
 
@@ -92,8 +115,16 @@ def test_frames_change_during_transitions_and_not_during_holds(tmp_path, asym):
 
 
 def test_jobs_do_not_change_the_output(tmp_path, asym):
-    result = kldemo("render", CONFIGS / "asym-kl.yaml", *TINY, "-o", tmp_path / "one.mp4",
-                    "--no-cache", "-j", "1")
+    result = kldemo(
+        "render",
+        CONFIGS / "asym-kl.yaml",
+        *TINY,
+        "-o",
+        tmp_path / "one.mp4",
+        "--no-cache",
+        "-j",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
     one, _, _ = decode(tmp_path / "one.mp4")
     two, _, _ = decode(asym)
@@ -162,12 +193,20 @@ def test_labels_tex_without_latex_is_refused_before_rendering(tmp_path, write_co
     empty.mkdir()
     python_dir = str(Path(sys.executable).parent)
     # LaTeX absent for real (KLDEMO_NO_LATEX=1, which says so in its own words, is unset).
-    result = kldemo("render", config, *SIZE, "-o", tmp_path / "x.mp4", "--no-cache",
-                    env={"PATH": f"{python_dir}:{empty}", "KLDEMO_NO_LATEX": "0"})
+    result = kldemo(
+        "render",
+        config,
+        *SIZE,
+        "-o",
+        tmp_path / "x.mp4",
+        "--no-cache",
+        env={"PATH": f"{python_dir}:{empty}", "KLDEMO_NO_LATEX": "0"},
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"{config}:3:17: error: style.labels: labels: tex needs LaTeX (latex and dvisvgm on "
-        "PATH); install it, or use labels: text (or auto)")
+        "PATH); install it, or use labels: text (or auto)"
+    )
     assert not (tmp_path / "x.mp4").exists()
 
 
@@ -197,8 +236,19 @@ def test_with_kldemo_no_latex_auto_labels_are_text_and_tex_is_refused(tmp_path, 
     path = f"{Path(sys.executable).parent}:{fake_latex(tmp_path / 'bin')}"
     env = {"PATH": path, "KLDEMO_NO_LATEX": "1"}
     out = tmp_path / "frame.png"
-    result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", 1, "-r", "160,90",
-                    "--cache-dir", tmp_path / "cache", "-o", out, env=env)
+    result = kldemo(
+        "still",
+        CONFIGS / "asym-kl.yaml",
+        "--at",
+        1,
+        "-r",
+        "160,90",
+        "--cache-dir",
+        tmp_path / "cache",
+        "-o",
+        out,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "not really" not in result.stderr
     assert Image.open(out).size == (160, 90)
@@ -214,8 +264,19 @@ def test_tex_labels_render_where_latex_is_installed(tmp_path):
     frames = {}
     for labels in ("tex", "text"):
         out = tmp_path / f"{labels}.png"
-        result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", "6.5", "-r", "320,180",
-                        "--labels", labels, "-o", out, env={"KLDEMO_CACHE_DIR": str(tmp_path)})
+        result = kldemo(
+            "still",
+            CONFIGS / "asym-kl.yaml",
+            "--at",
+            "6.5",
+            "-r",
+            "320,180",
+            "--labels",
+            labels,
+            "-o",
+            out,
+            env={"KLDEMO_CACHE_DIR": str(tmp_path)},
+        )
         assert result.returncode == 0, result.stderr
         frames[labels] = np.asarray(Image.open(out).convert("RGB")).astype(int)
     # The same picture but for the typeset labels: most pixels agree, the labels do not.
@@ -227,8 +288,21 @@ def test_tex_labels_render_where_latex_is_installed(tmp_path):
 
 def test_still_keeps_its_labels_in_the_cache_folder_it_is_given(tmp_path):
     out, cache = tmp_path / "frame.png", tmp_path / "cache"
-    result = kldemo("still", CONFIGS / "asym-kl.yaml", "--at", 1, "-r", "160,90",
-                    "--labels", "text", "--cache-dir", cache, "-o", out, cwd=tmp_path)
+    result = kldemo(
+        "still",
+        CONFIGS / "asym-kl.yaml",
+        "--at",
+        1,
+        "-r",
+        "160,90",
+        "--labels",
+        "text",
+        "--cache-dir",
+        cache,
+        "-o",
+        out,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert (cache / "labels").is_dir() and any((cache / "labels").rglob("*.svg"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "frame.png"]
@@ -241,8 +315,21 @@ def test_every_example_renders(tmp_path, config):
     from kldemo.timeline import load
 
     out = tmp_path / f"{config.stem}.mp4"
-    result = kldemo("render", config, "-r", "160,90", "--fps", "2", "--labels", "text",
-                    "--progress", "none", "--no-cache", "-o", out)
+    result = kldemo(
+        "render",
+        config,
+        "-r",
+        "160,90",
+        "--fps",
+        "2",
+        "--labels",
+        "text",
+        "--progress",
+        "none",
+        "--no-cache",
+        "-o",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     frames, stream, _ = decode(out)
     assert len(frames) == len(load(config).timeline.frame_times(2))
@@ -265,8 +352,9 @@ def test_drawing_leaves_manims_config_as_it_was(tmp_path):
         video = VideoSettings.for_format("mp4", width, height, 5, False)
         return FrameDrawer(plan, video, False, tmp_path, labels_dir=tmp_path / "labels")
 
-    names = manim_settings(VideoSettings.for_format("mp4", 16, 16, 1, False), False, tmp_path,
-                           False, tmp_path)
+    names = manim_settings(
+        VideoSettings.for_format("mp4", 16, 16, 1, False), False, tmp_path, False, tmp_path
+    )
     before = {name: manim.config[name] for name in names}
     small = drawer(320, 180)
     first = small.image(10)

@@ -22,10 +22,16 @@ from kldemo.scenes.layout import (
 from kldemo.core.registry import DIVERGENCES
 
 # Advances of the number glyphs in digit heights, about those of DejaVu Sans.
-ADVANCES = {c: 0.87 for c in "0123456789"} | {".": 0.44, "e": 0.85, "+": 1.15, "−": 1.15,
-                                               "∞": 1.15, "n": 0.87, "a": 0.84}
-ASPECTS = {"16:9": (16 * 8 / 9, 8.0), "4:3": (32 / 3, 8.0), "1:1": (8.0, 8.0),
-           "9:16": (4.5, 8.0)}
+ADVANCES = {c: 0.87 for c in "0123456789"} | {
+    ".": 0.44,
+    "e": 0.85,
+    "+": 1.15,
+    "−": 1.15,
+    "∞": 1.15,
+    "n": 0.87,
+    "a": 0.84,
+}
+ASPECTS = {"16:9": (16 * 8 / 9, 8.0), "4:3": (32 / 3, 8.0), "1:1": (8.0, 8.0), "9:16": (4.5, 8.0)}
 BAR_SETS = [list(c) for n in (1, 2, 3, 5) for c in itertools.combinations(DIVERGENCES, n)][::3]
 BAR_SETS += [["forward"], ["forward", "reverse"], list(DIVERGENCES)]
 PANEL_SETS = [[], ["integrand"], ["trace"], ["integrand", "trace"]]
@@ -39,8 +45,9 @@ def measures(bars: list[str], panels: list[str], unit: float, width: float) -> M
     for name in bars:
         w = (1.6 if DIVERGENCES[name].arguments else 1.15) * font
         h = 0.45 * font
-        labels.append(LabelSize(w, h + 0.25 * font, 0.7 * font, 0.2 * font) if notes
-                      else LabelSize(w, h))
+        labels.append(
+            LabelSize(w, h + 0.25 * font, 0.7 * font, 0.2 * font) if notes else LabelSize(w, h)
+        )
     swatch = LEGEND_SWATCH * LEGEND_FONT * unit
     panel_key = ((swatch, 2.9 * unit, 0.3 * unit), (swatch, 2.9 * unit, 0.3 * unit))
     return Measures(
@@ -50,17 +57,24 @@ def measures(bars: list[str], panels: list[str], unit: float, width: float) -> M
         caption_width=9.0 * unit,
         integrand_key=panel_key if "integrand" in panels else (),
         trace_key=panel_key if "trace" in panels else (),
-        marker_key=((0.75 * unit, 2.8 * unit, 0.27 * unit),
-                    (0.71 * unit, 2.5 * unit, 0.27 * unit)),
+        marker_key=((0.75 * unit, 2.8 * unit, 0.27 * unit), (0.71 * unit, 2.5 * unit, 0.27 * unit)),
     )
 
 
 def layout_of(bars, panels, aspect, y_range=(0.0, 0.5)):
     width, height = ASPECTS[aspect]
     unit, _ = frame_area(width, height)
-    return compute_layout(width, height, measures(bars, panels, unit, width), bars, panels,
-                          y_range=y_range, bar_max=2.0, integrand_range=(-0.3, 0.6),
-                          markers=True)
+    return compute_layout(
+        width,
+        height,
+        measures(bars, panels, unit, width),
+        bars,
+        panels,
+        y_range=y_range,
+        bar_max=2.0,
+        integrand_range=(-0.3, 0.6),
+        markers=True,
+    )
 
 
 @pytest.mark.parametrize("aspect", ASPECTS)
@@ -73,11 +87,16 @@ def test_boxes_stay_in_the_frame_apart_and_large_enough(bars, panels, aspect):
         regions = layout.regions()
         assert {"axes", "title", "caption"} <= set(regions)
         assert {name for name in regions if name.startswith("bar:")} == {
-            f"bar:{name}" for name in bars}
+            f"bar:{name}" for name in bars
+        }
         assert ("integrand" in regions) == ("integrand" in panels)
         assert ("trace" in regions) == ("trace" in panels)
-        inner = Box(frame.left + 0.25 * s, frame.bottom + 0.25 * s, frame.right - 0.25 * s,
-                    frame.top - 0.25 * s)
+        inner = Box(
+            frame.left + 0.25 * s,
+            frame.bottom + 0.25 * s,
+            frame.right - 0.25 * s,
+            frame.top - 0.25 * s,
+        )
         for name, box in regions.items():
             assert inner.contains(box), (name, box, frame)
             assert box.width > 0 and box.height > 0, (name, box)
@@ -127,6 +146,8 @@ def test_a_caption_takes_as_many_lines_as_it_needs():
 
 
 def test_the_layout_needs_no_manim():
-    code = ("import sys; import kldemo.scenes.layout, kldemo.scenes.dimensions; "
-            "assert 'manim' not in sys.modules, 'manim imported'")
+    code = (
+        "import sys; import kldemo.scenes.layout, kldemo.scenes.dimensions; "
+        "assert 'manim' not in sys.modules, 'manim imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

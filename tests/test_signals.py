@@ -59,23 +59,44 @@ keyframes:
 
 def long_config(keyframes: int) -> str:
     """Many short steps: one segment per transition and per hold, each a frame long."""
-    head = ("p: {means: [-1, 1], stds: [0.5, 0.5]}\nq: {mean: 0, std: 1}\n"
-            "defaults: {duration: 0.2, hold: 0.2}\nview: {x_range: [-4, 4], y_range: [0, 1]}\n"
-            "style: {bar_max: 5, labels: text}\nkeyframes:\n")
+    head = (
+        "p: {means: [-1, 1], stds: [0.5, 0.5]}\nq: {mean: 0, std: 1}\n"
+        "defaults: {duration: 0.2, hold: 0.2}\nview: {x_range: [-4, 4], y_range: [0, 1]}\n"
+        "style: {bar_max: 5, labels: text}\nkeyframes:\n"
+    )
     return head + "".join(f"  - q: {{mean: {0.5 - i % 2}}}\n" for i in range(keyframes))
 
 
-def command(config: Path, target: Path, cache: Path | None, jobs: int,
-            size: list[str]) -> list[str]:
+def command(
+    config: Path, target: Path, cache: Path | None, jobs: int, size: list[str]
+) -> list[str]:
     where = ["--cache-dir", str(cache)] if cache else ["--no-cache"]
-    return [sys.executable, "-m", "kldemo", "render", str(config), *size, "-j", str(jobs),
-            "--progress", "plain", "-o", str(target), *where]
+    return [
+        sys.executable,
+        "-m",
+        "kldemo",
+        "render",
+        str(config),
+        *size,
+        "-j",
+        str(jobs),
+        "--progress",
+        "plain",
+        "-o",
+        str(target),
+        *where,
+    ]
 
 
 def render(config: Path, target: Path, cache: Path | None, jobs: int, size: list[str]) -> None:
-    done = subprocess.run(command(config, target, cache, jobs, size), capture_output=True,
-                          text=True, cwd=REPO, timeout=600,
-                          env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+    done = subprocess.run(
+        command(config, target, cache, jobs, size),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        env={**os.environ, "KLDEMO_CACHE_DIR": ""},
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -99,9 +120,15 @@ class Render:
 
     def __init__(self, config: Path, target: Path, cache: Path, jobs: int, size: list[str]):
         self.process = subprocess.Popen(
-            command(config, target, cache, jobs, size), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
-            start_new_session=True, env={**os.environ, "KLDEMO_CACHE_DIR": ""})
+            command(config, target, cache, jobs, size),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            start_new_session=True,
+            env={**os.environ, "KLDEMO_CACHE_DIR": ""},
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.said: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -171,8 +198,8 @@ def processes() -> dict[int, tuple[int, str, str]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        state, parent = stat[stat.rindex(")") + 2:].split()[:2]
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
         if state != "Z":
             found[int(entry.name)] = (int(parent), name, cmdline)
     return found
@@ -221,8 +248,15 @@ def short(tmp_path_factory) -> tuple[Path, Path]:
     return config, folder / "reference.mp4"
 
 
-def interrupted(tmp_path: Path, config: Path, jobs: int, size: list[str], name: str, when,
-                cache: Path | None = None) -> tuple[int, str, Path, Path, dict[int, str]]:
+def interrupted(
+    tmp_path: Path,
+    config: Path,
+    jobs: int,
+    size: list[str],
+    name: str,
+    when,
+    cache: Path | None = None,
+) -> tuple[int, str, Path, Path, dict[int, str]]:
     """Render into a target holding an older file, signal at ``when``; what came of it."""
     cache = cache or tmp_path / "cache"
     target = tmp_path / "out" / "video.mp4"
@@ -245,8 +279,9 @@ def at_start_up(run: Render) -> bool:
 
 
 def while_latex_runs(run: Render) -> bool:
-    return run.wait_until(lambda: any(
-        name in ("latex", "dvisvgm") for name in descendants(run.process.pid).values()))
+    return run.wait_until(
+        lambda: any(name in ("latex", "dvisvgm") for name in descendants(run.process.pid).values())
+    )
 
 
 def while_workers_render(run: Render) -> bool:
@@ -272,8 +307,9 @@ def test_a_signal_at_start_up(tmp_path, short, name):
 @pytest.mark.parametrize("name", ["INT", "TERM", "group-INT"])
 def test_a_signal_while_latex_typesets_the_labels(tmp_path, short, name):
     config, reference = short
-    code, said, target, cache, before = interrupted(tmp_path, config, 2, SIZE, name,
-                                                    while_latex_runs)
+    code, said, target, cache, before = interrupted(
+        tmp_path, config, 2, SIZE, name, while_latex_runs
+    )
     assert code == EXIT[name], said
     assert "Traceback" not in said
     assert_nothing_left(target, cache, str(tmp_path), before)
@@ -285,8 +321,9 @@ def test_a_signal_while_latex_typesets_the_labels(tmp_path, short, name):
 @pytest.mark.parametrize("name", ["INT", "TERM", "group-INT"])
 def test_a_signal_while_segments_render(tmp_path, short, name, jobs):
     config, reference = short
-    code, said, target, cache, before = interrupted(tmp_path, config, jobs, SIZE, name,
-                                                    while_workers_render)
+    code, said, target, cache, before = interrupted(
+        tmp_path, config, jobs, SIZE, name, while_workers_render
+    )
     assert code == EXIT[name], said
     assert "Traceback" not in said
     assert "wrote" not in said
@@ -322,8 +359,7 @@ def test_a_signal_during_the_final_join(tmp_path, long, name):
 
     landed = 0
     for _ in range(5):
-        code, said, target, _, before = interrupted(tmp_path, config, 2, TINY, name, joining,
-                                                    cache)
+        code, said, target, _, before = interrupted(tmp_path, config, 2, TINY, name, joining, cache)
         assert "Traceback" not in said
         if target.read_bytes() != OLDER:  # the join finished first: the render is complete
             assert code in (0, EXIT[name]), said

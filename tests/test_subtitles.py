@@ -40,9 +40,24 @@ RENDERED = CAPTIONED.replace("labels: text", "labels: text, caption_fade: 0")
 
 
 def render(config: Path, output: Path, *extra: str):
-    result = kldemo("render", config, "-o", output, "-r", "160,90", "--fps", str(FPS),
-                    "--labels", "text", "--no-cache", "--progress", "none", "--subtitles",
-                    *extra, env={"KLDEMO_NO_LATEX": "1"})
+    result = kldemo(
+        "render",
+        config,
+        "-o",
+        output,
+        "-r",
+        "160,90",
+        "--fps",
+        str(FPS),
+        "--labels",
+        "text",
+        "--no-cache",
+        "--progress",
+        "none",
+        "--subtitles",
+        *extra,
+        env={"KLDEMO_NO_LATEX": "1"},
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -64,8 +79,10 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
 def read_srt(path: Path) -> list[tuple[float, float, str]]:
     import srt
 
-    return [(s.start.total_seconds(), s.end.total_seconds(), s.content)
-            for s in srt.parse(path.read_text(encoding="utf-8"))]
+    return [
+        (s.start.total_seconds(), s.end.total_seconds(), s.content)
+        for s in srt.parse(path.read_text(encoding="utf-8"))
+    ]
 
 
 def read_vtt(path: Path) -> list[tuple[float, float, str]]:
@@ -73,9 +90,14 @@ def read_vtt(path: Path) -> list[tuple[float, float, str]]:
 
     import webvtt
 
-    return [(c.start_in_seconds + c.start_time.milliseconds / 1000,
-             c.end_in_seconds + c.end_time.milliseconds / 1000, html.unescape(c.text))
-            for c in webvtt.read(str(path))]  # the seconds are whole, the ms apart
+    return [
+        (
+            c.start_in_seconds + c.start_time.milliseconds / 1000,
+            c.end_in_seconds + c.end_time.milliseconds / 1000,
+            html.unescape(c.text),
+        )
+        for c in webvtt.read(str(path))
+    ]  # the seconds are whole, the ms apart
 
 
 def shown_frames(video: Path) -> list[bool]:
@@ -126,9 +148,13 @@ def test_mp4_and_webm_carry_a_subtitle_track_of_the_captions(rendered):
             cues = []
             for packet in container.demux(stream):
                 for subtitle in packet.decode():
-                    cues.append((float(packet.pts * packet.time_base),
-                                 float((packet.pts + packet.duration) * packet.time_base),
-                                 subtitle.dialogue.decode()))
+                    cues.append(
+                        (
+                            float(packet.pts * packet.time_base),
+                            float((packet.pts + packet.duration) * packet.time_base),
+                            subtitle.dialogue.decode(),
+                        )
+                    )
         assert cues == read_srt(video.with_suffix(".srt")), fmt
 
 
@@ -168,8 +194,7 @@ def test_cue_text_is_written_safely(tmp_path):
     cues = [Cue(0.0, 1.5, "a --> b & <c>\n\nsecond line"), Cue(2.0, 3.25, "{x} \\ y")]
     srt_path, vtt_path = write_subtitles(cues, tmp_path / "v.mp4")
     # A blank line would end the cue: it is left out.
-    assert read_srt(srt_path) == [(0.0, 1.5, "a --> b & <c>\nsecond line"),
-                                  (2.0, 3.25, "{x} \\ y")]
+    assert read_srt(srt_path) == [(0.0, 1.5, "a --> b & <c>\nsecond line"), (2.0, 3.25, "{x} \\ y")]
     assert read_vtt(vtt_path) == read_srt(srt_path)
     assert vtt_path.read_text().count("-->") == 2  # only in the timings: escaped in the text
     assert _ass_text("{x} \\ y\nz", webvtt=False) == "(x) ∖ y\\Nz"
@@ -238,21 +263,36 @@ def test_kl_rows_carry_the_caption_of_their_frame(write_config):
     result = kldemo("kl", path, "--format", "json", *at)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]
-    assert [row["caption"] for row in rows] == [None, "first caption", "first caption", None,
-                                                "a second < & one"]
+    assert [row["caption"] for row in rows] == [
+        None,
+        "first caption",
+        "first caption",
+        None,
+        "a second < & one",
+    ]
     table = kldemo("kl", path, *at).stdout.splitlines()
     assert table[1].split()[-1] == "caption" and table[3].endswith("first caption")
     result = kldemo("kl", path, "--format", "csv", *at)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [row["caption"] for row in rows] == ["", "first caption", "first caption", "",
-                                                "a second < & one"]
+    assert [row["caption"] for row in rows] == [
+        "",
+        "first caption",
+        "first caption",
+        "",
+        "a second < & one",
+    ]
 
 
 def test_format_nats_keeps_digits_significant_figures():
     from kldemo.scenes.numbers import format_nats, widest_nats
 
     assert [format_nats(0.52713, d) for d in (1, 2, 3, 5, 8)] == [
-        "0.5", "0.53", "0.527", "0.52713", "0.52713000"]
+        "0.5",
+        "0.53",
+        "0.527",
+        "0.52713",
+        "0.52713000",
+    ]
     assert [format_nats(5.2713, d) for d in (1, 3, 5)] == ["5", "5.27", "5.2713"]
     assert format_nats(123456.7, 3) == "1.23e+05" and format_nats(123456.7, 8) == "123456.70"
     assert format_nats(1e-9, 5) == "0.00000" and format_nats(2e14, 4) == "2.000e+14"
@@ -270,11 +310,16 @@ def test_style_digits_reaches_the_plan_and_is_checked(write_config):
     assert build_plan(load(good), 5, "text").digits == 6
     plain = write_config("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n", "plain.yaml")
     assert build_plan(load(plain), 5, "text").digits == 3
-    for bad, message in (("9", "must be <= 8 (got 9)"), ("0", "must be >= 1 (got 0)"),
-                         ("2.5", "must be a whole number (got 2.5)"),
-                         ("true", "must be a whole number (got true)")):
-        path = write_config(f"p: {{mean: 0, std: 1}}\nq: {{mean: 1, std: 1}}\n"
-                            f"style: {{digits: {bad}}}\n", "bad.yaml")
+    for bad, message in (
+        ("9", "must be <= 8 (got 9)"),
+        ("0", "must be >= 1 (got 0)"),
+        ("2.5", "must be a whole number (got 2.5)"),
+        ("true", "must be a whole number (got true)"),
+    ):
+        path = write_config(
+            f"p: {{mean: 0, std: 1}}\nq: {{mean: 1, std: 1}}\nstyle: {{digits: {bad}}}\n",
+            "bad.yaml",
+        )
         result = kldemo("validate", path)
         assert result.returncode == 2
         assert result.stderr == f"{path}:3:17: error: style.digits: {message}\n"

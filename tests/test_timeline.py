@@ -77,8 +77,9 @@ def test_keyframe_of(timeline):
 
 
 def test_a_file_without_keyframes_is_a_still(write_config):
-    config = load(write_config("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n"
-                                      "defaults: {hold: 2.5}\n")).config.model
+    config = load(
+        write_config("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\ndefaults: {hold: 2.5}\n")
+    ).config.model
     timeline = Timeline.from_config(config)
     assert timeline.duration == 2.5
     assert len(timeline.frame_times(10)) == 25
@@ -86,9 +87,12 @@ def test_a_file_without_keyframes_is_a_still(write_config):
 
 
 def test_weights_interpolate_and_keep_their_sum(write_config):
-    config = load(write_config(
-        "p: {weights: [0.2, 0.8], means: [0, 1], stds: [1, 1]}\nq: {mean: 0, std: 1}\n"
-        "keyframes:\n  - p: {weights: [0.9, 0.1]}\n")).config.model
+    config = load(
+        write_config(
+            "p: {weights: [0.2, 0.8], means: [0, 1], stds: [1, 1]}\nq: {mean: 0, std: 1}\n"
+            "keyframes:\n  - p: {weights: [0.9, 0.1]}\n"
+        )
+    ).config.model
     s = Timeline.from_config(config).state_at(np.linspace(0, 2.5, 101))
     np.testing.assert_allclose(s.p.weights.sum(axis=1), 1, atol=1e-15)
     assert s.p.weights[-1].tolist() == [0.9, 0.1]

@@ -44,8 +44,21 @@ def _config(folder: Path, name: str, texts: bool) -> Path:
 
 
 def _still(config: Path, output: Path, *extra: str) -> Path:
-    result = kldemo("still", config, "--at", AT, "-o", output, "-r", ",".join(map(str, SIZE)),
-                    "--fps", "5", "--labels", "text", *extra)
+    result = kldemo(
+        "still",
+        config,
+        "--at",
+        AT,
+        "-o",
+        output,
+        "-r",
+        ",".join(map(str, SIZE)),
+        "--fps",
+        "5",
+        "--labels",
+        "text",
+        *extra,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {output}\n"
     assert "Traceback" not in result.stderr
@@ -133,6 +146,7 @@ def test_bare_leaves_out_the_title_and_caption(figures):
     glyphs = len(TITLE.replace(" ", ""))
     text = [sum(_fill(p) == TEXT_FILL for p in paths) for paths in (full, bare)]
     assert text[0] - text[1] == glyphs
+
     # And bare is exactly the figure of the config written without title and caption: the
     # layout gives their room to the plot (the surface's serial number aside).
     def normal(path: Path) -> str:
@@ -171,13 +185,24 @@ def _difference(rendered: Path, png: Path) -> tuple[float, float]:
 def test_the_figure_drawn_back_to_pixels_is_the_frame(figures, tmp_path, kind, tool):
     """Rasterised by another program, the figure is the PNG still of the same frame."""
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed (poppler-utils / librsvg2-bin): nothing here "
-                    f"draws a {kind.upper()} back to pixels")
+        pytest.skip(
+            f"{tool} is not installed (poppler-utils / librsvg2-bin): nothing here "
+            f"draws a {kind.upper()} back to pixels"
+        )
     width, height = SIZE
     out = tmp_path / "back.png"
     if tool == "pdftoppm":
-        command = [tool, "-png", "-singlefile", "-scale-to-x", str(width), "-scale-to-y",
-                   str(height), str(figures[kind]), str(out.with_suffix(""))]
+        command = [
+            tool,
+            "-png",
+            "-singlefile",
+            "-scale-to-x",
+            str(width),
+            "-scale-to-y",
+            str(height),
+            str(figures[kind]),
+            str(out.with_suffix("")),
+        ]
     else:
         command = [tool, "-w", str(width), "-h", str(height), str(figures[kind]), "-o", str(out)]
     subprocess.run(command, check=True, capture_output=True, timeout=60)
@@ -195,7 +220,8 @@ def test_render_refuses_vector_names(tmp_path, name):
     assert result.stderr == (
         f"kldemo: error: -o {tmp_path / name}: kldemo cannot write {Path(name).suffix} files; "
         "render writes mp4, mov, webm, gif or png (png: the last frame), named by its suffix; "
-        f"for a vector figure: kldemo still CONFIG --at T -o {name}\n")
+        f"for a vector figure: kldemo still CONFIG --at T -o {name}\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]
 
 
@@ -203,7 +229,9 @@ def test_a_still_named_otherwise_lists_the_vector_formats(tmp_path):
     config = _config(tmp_path, "steps.yaml", texts=False)
     result = kldemo("still", config, "--at", "0", "-o", tmp_path / "fig.eps")
     assert result.returncode == 2
-    assert result.stderr == (f"kldemo: error: -o {tmp_path / 'fig.eps'}: kldemo cannot write "
-                             f".eps files; still writes png, svg or pdf: name it "
-                             f"{tmp_path / 'fig.png'}\n")
+    assert result.stderr == (
+        f"kldemo: error: -o {tmp_path / 'fig.eps'}: kldemo cannot write "
+        f".eps files; still writes png, svg or pdf: name it "
+        f"{tmp_path / 'fig.png'}\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.yaml"]

@@ -73,9 +73,27 @@ def test_watch_renders_each_save_keeps_the_last_good_video_and_stops_cleanly(tmp
     config.write_text(V1)
     video = tmp_path / "media" / "loop.mp4"
     process = subprocess.Popen(
-        [sys.executable, "-m", "kldemo", "watch", "loop.yaml", "-r", "160,90", "--fps", "5",
-         "--labels", "text", "-j", "2", "--cache-dir", "cache"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "kldemo",
+            "watch",
+            "loop.yaml",
+            "-r",
+            "160,90",
+            "--fps",
+            "5",
+            "--labels",
+            "text",
+            "-j",
+            "2",
+            "--cache-dir",
+            "cache",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,  # its own process group: workers left behind would show
     )
     out, err = Lines(process.stdout), Lines(process.stderr)
@@ -103,8 +121,10 @@ def test_watch_renders_each_save_keeps_the_last_good_video_and_stops_cleanly(tmp
         # 4. A save that does not validate: its errors, and the last good video stays.
         save(config, BROKEN)
         err.wait_for(r"^loop\.yaml:1:19: error: p\.std: must be > 0 \(got -1\)$")
-        err.wait_for(r"loop\.yaml: not valid \(1 error\); media/loop\.mp4 from "
-                     r"\d\d:\d\d:\d\d kept; fix it and save again$")
+        err.wait_for(
+            r"loop\.yaml: not valid \(1 error\); media/loop\.mp4 from "
+            r"\d\d:\d\d:\d\d kept; fix it and save again$"
+        )
         assert (video.read_bytes(), video.stat().st_mtime_ns) == good
         assert len(out.lines) == 3  # one line per render, and nothing for the bad save
 
@@ -134,9 +154,27 @@ def test_watch_renders_each_save_keeps_the_last_good_video_and_stops_cleanly(tmp
 def test_sigterm_ends_watch_with_143(tmp_path):
     (tmp_path / "still.yaml").write_text("p: {mean: 0, std: 1}\nq: {mean: 1, std: 1}\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kldemo", "watch", "still.yaml", "-r", "160,90", "--fps", "5",
-         "--labels", "text", "-j", "1", "--cache-dir", "cache"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "kldemo",
+            "watch",
+            "still.yaml",
+            "-r",
+            "160,90",
+            "--fps",
+            "5",
+            "--labels",
+            "text",
+            "-j",
+            "1",
+            "--cache-dir",
+            "cache",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     out = Lines(process.stdout)
     try:

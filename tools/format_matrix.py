@@ -33,8 +33,13 @@ CONFIGS = REPO / "configs"
 FORMATS = ("mp4", "mov", "webm", "gif")
 # What the README promises, written here again on purpose: the files are checked against
 # the promise, not against kldemo's own constants.
-PRESETS = {"l": (854, 480, 15), "m": (1280, 720, 30), "h": (1920, 1080, 60),
-           "p": (2560, 1440, 60), "k": (3840, 2160, 60)}
+PRESETS = {
+    "l": (854, 480, 15),
+    "m": (1280, 720, 30),
+    "h": (1920, 1080, 60),
+    "p": (2560, 1440, 60),
+    "k": (3840, 2160, 60),
+}
 ODD_SIZES = ((854, 480), (1080, 1920), (250, 250))
 ODD_RATES = (5, 15, 24, 30, 60)
 GIF_MAX_FPS = 50
@@ -123,9 +128,24 @@ def decode(path: Path) -> tuple[int, set[tuple[int, int]], float, list[int]]:
 def check(case: Case, config: Path, out: Path, cache: Path, jobs: int) -> Result:
     began = time.perf_counter()
     target = out / f"{case.example}.{case.fmt}"
-    command = [sys.executable, "-m", "kldemo", "render", str(config), *case.options(),
-               "-o", str(target), "--labels", "text", "--progress", "none",
-               "--cache-dir", str(cache), "-j", str(jobs)]
+    command = [
+        sys.executable,
+        "-m",
+        "kldemo",
+        "render",
+        str(config),
+        *case.options(),
+        "-o",
+        str(target),
+        "--labels",
+        "text",
+        "--progress",
+        "none",
+        "--cache-dir",
+        str(cache),
+        "-j",
+        str(jobs),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - began
     if done.returncode != 0:
@@ -150,15 +170,22 @@ def check(case: Case, config: Path, out: Path, cache: Path, jobs: int) -> Result
     if any(b <= a for a, b in itertools.pairwise(times)):
         problems.append("presentation times do not increase")
     size_mb = target.stat().st_size / 1e6
-    detail = (f"{count} frames {width}x{height}@{fps:g} {decoded_length:.3f}s {size_mb:.2f}MB")
+    detail = f"{count} frames {width}x{height}@{fps:g} {decoded_length:.3f}s {size_mb:.2f}MB"
     if problems:
         detail += ": " + "; ".join(problems)
     target.unlink()
     return Result(case, not problems, detail, seconds)
 
 
-def cases(examples: list[str], formats: list[str], presets: list[str], odd: list[str],
-          rates: tuple[int, ...], short: float | None, odd_short: float) -> list[Case]:
+def cases(
+    examples: list[str],
+    formats: list[str],
+    presets: list[str],
+    odd: list[str],
+    rates: tuple[int, ...],
+    short: float | None,
+    odd_short: float,
+) -> list[Case]:
     """Every example at every preset (and a GIF at its own default), then the odd sizes and
     rates for the ``odd`` examples, at shortened timelines."""
     found = []
@@ -174,18 +201,35 @@ def cases(examples: list[str], formats: list[str], presets: list[str], odd: list
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     names = sorted(p.stem for p in CONFIGS.glob("*.yaml"))
-    parser.add_argument("--examples", default=",".join(names),
-                        help="comma-separated example names (default: all in configs/)")
+    parser.add_argument(
+        "--examples",
+        default=",".join(names),
+        help="comma-separated example names (default: all in configs/)",
+    )
     parser.add_argument("--formats", default=",".join(FORMATS), help="default: %(default)s")
     parser.add_argument("--presets", default="l,h", help="quality presets (default: %(default)s)")
-    parser.add_argument("--odd", default="asym-kl",
-                        help="examples to render at the odd sizes and rates ('' for none)")
-    parser.add_argument("--short", type=float, default=None, metavar="S",
-                        help="cut every transition and hold of the preset cases to S seconds")
-    parser.add_argument("--odd-short", type=float, default=0.3, metavar="S",
-                        help="the same for the odd cases (default: %(default)s)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a sample: preset l only, odd sizes at 5 and 60 fps")
+    parser.add_argument(
+        "--odd",
+        default="asym-kl",
+        help="examples to render at the odd sizes and rates ('' for none)",
+    )
+    parser.add_argument(
+        "--short",
+        type=float,
+        default=None,
+        metavar="S",
+        help="cut every transition and hold of the preset cases to S seconds",
+    )
+    parser.add_argument(
+        "--odd-short",
+        type=float,
+        default=0.3,
+        metavar="S",
+        help="the same for the odd cases (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a sample: preset l only, odd sizes at 5 and 60 fps"
+    )
     parser.add_argument("-j", "--jobs", type=int, default=2, help="kldemo's -j")
     args = parser.parse_args(argv)
 
@@ -216,8 +260,11 @@ def main(argv: list[str] | None = None) -> int:
             result = check(case, configs[key], scratch, scratch / "cache", args.jobs)
             results.append(result)
             mark = "ok  " if result.ok else "FAIL"
-            print(f"{mark} {case.example:<22} {case.fmt:<5} {case.label():<34} "
-                  f"{result.seconds:6.1f}s  {result.detail}", flush=True)
+            print(
+                f"{mark} {case.example:<22} {case.fmt:<5} {case.label():<34} "
+                f"{result.seconds:6.1f}s  {result.detail}",
+                flush=True,
+            )
     failed = [r for r in results if not r.ok]
     print(f"\n{len(results)} case(s): {len(results) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0

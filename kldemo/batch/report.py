@@ -39,8 +39,9 @@ def error_data(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def report_data(outcomes: list[Any], shard: tuple[int, int] | None = None,
-                exit_status: int | None = None) -> dict[str, Any]:
+def report_data(
+    outcomes: list[Any], shard: tuple[int, int] | None = None, exit_status: int | None = None
+) -> dict[str, Any]:
     configs = [
         {
             "path": str(o.config),
@@ -75,11 +76,19 @@ def _slides(slides: Any) -> dict[str, Any] | None:
     """With --slides: manim-slides' JSON, the HTML presenter, the clips' folder, the count."""
     if slides is None:
         return None
-    return {"json": str(slides.json), "html": str(slides.html), "clips": str(slides.clips),
-            "count": slides.count}
+    return {
+        "json": str(slides.json),
+        "html": str(slides.html),
+        "clips": str(slides.clips),
+        "count": slides.count,
+    }
 
 
-def write_report(path: Path, outcomes: list[Any], shard: tuple[int, int] | None = None,
-                 exit_status: int | None = None) -> None:
+def write_report(
+    path: Path,
+    outcomes: list[Any],
+    shard: tuple[int, int] | None = None,
+    exit_status: int | None = None,
+) -> None:
     text = json.dumps(report_data(outcomes, shard, exit_status), indent=2, ensure_ascii=False)
     write_text_atomic(path, text + "\n")

@@ -42,7 +42,7 @@ class Outcome:
     segments: int = 0
     rendered: int = 0
     contact_sheet: Path | None = None
-    warnings: list[str] = field(default_factory=list)   # e.g. a fit that did not converge
+    warnings: list[str] = field(default_factory=list)  # e.g. a fit that did not converge
     slides: Slideshow | None = None  # with --slides: what was written
 
 
@@ -51,7 +51,7 @@ def shard(configs: list[Path], index: int, count: int) -> list[Path]:
     ordered = sorted(configs, key=lambda p: p.as_posix())
     size, extra = divmod(len(ordered), count)
     start = (index - 1) * size + min(index - 1, extra)
-    return ordered[start:start + size + (1 if index <= extra else 0)]
+    return ordered[start : start + size + (1 if index <= extra else 0)]
 
 
 def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tuple[Path, str]]:
@@ -62,8 +62,10 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
     """
     several = len(configs) > 1
     if several and options.output is not None and not names_folder(options.output):
-        raise UsageError(f"-o {options.output}: with several configs, -o names a folder "
-                         "(one that exists, or a name without a suffix)")
+        raise UsageError(
+            f"-o {options.output}: with several configs, -o names a folder "
+            "(one that exists, or a name without a suffix)"
+        )
     if options.slides:
         require_manim_slides()
     outputs: dict[Path, tuple[Path, str]] = {}
@@ -77,21 +79,25 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
             written += slide_paths(target)
         if options.subtitles:
             if fmt == "png":
-                raise UsageError("--subtitles: a png is one frame, with no time to caption; "
-                                 "render a video (mp4, mov, webm or gif)")
+                raise UsageError(
+                    "--subtitles: a png is one frame, with no time to caption; "
+                    "render a video (mp4, mov, webm or gif)"
+                )
             written += subtitle_paths(target)
         for path in written:
             other = writers.setdefault(path.resolve(), config)
             if other != config:
                 raise UsageError(
                     f"{other} and {config} would both write {path}; rename one of them, "
-                    "or render them in separate runs with different -o folders")
+                    "or render them in separate runs with different -o folders"
+                )
         outputs[config] = (target, fmt)
     return outputs
 
 
-def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
-               progress: Progress) -> Outcome:
+def render_one(
+    config: Path, options: RenderOptions, target: Path, fmt: str, progress: Progress
+) -> Outcome:
     """Load, render and (with --contact-sheet) draw the sheet of one config.
 
     A bad file is ``invalid`` and a render that raises is ``failed``, with their errors;
@@ -112,10 +118,17 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
             progress.error(f"{config}: warning: {warning}")
         sheet = contact_sheet_path(target) if options.contact_sheet else None
         done = render_config(loaded, options, target, fmt, progress, contact_sheet=sheet)
-        outcome = Outcome(config, "cached" if done.from_cache else "ok", done.output,
-                          done.length, done.seconds, segments=done.segments,
-                          rendered=done.rendered, contact_sheet=done.contact_sheet,
-                          warnings=warnings)
+        outcome = Outcome(
+            config,
+            "cached" if done.from_cache else "ok",
+            done.output,
+            done.length,
+            done.seconds,
+            segments=done.segments,
+            rendered=done.rendered,
+            contact_sheet=done.contact_sheet,
+            warnings=warnings,
+        )
         if options.slides:
             outcome.slides = write_slides(loaded, options, target, fmt, progress)
     except ConfigError as error:
@@ -125,8 +138,15 @@ def render_one(config: Path, options: RenderOptions, target: Path, fmt: str,
     except (KeyboardInterrupt, SystemExit, UsageError):
         raise
     except Exception as error:  # a failed render must not stop the other configs
-        failure = Diagnostic(str(config), None, None, "", str(error) if isinstance(
-            error, RenderError) else f"render failed: {type(error).__name__}: {error}")
+        failure = Diagnostic(
+            str(config),
+            None,
+            None,
+            "",
+            str(error)
+            if isinstance(error, RenderError)
+            else f"render failed: {type(error).__name__}: {error}",
+        )
         progress.error(str(failure))
         if options.verbose:
             import traceback
@@ -156,8 +176,10 @@ def render_many(configs: list[Path], options: RenderOptions) -> int:
         chosen = shard(chosen, *options.shard)
     progress = Progress.create(options.progress)
     if options.shard and not chosen:
-        progress.note(f"shard {options.shard[0]}/{options.shard[1]}: no config in this slice "
-                      f"of {len(outputs)}")
+        progress.note(
+            f"shard {options.shard[0]}/{options.shard[1]}: no config in this slice "
+            f"of {len(outputs)}"
+        )
     outcomes = [render_one(config, options, *outputs[config], progress) for config in chosen]
     status = exit_status(outcomes)
     if options.report:

@@ -53,9 +53,15 @@ def load_config(source: ConfigSource) -> LoadedConfig:
         path = Path(source)
         document = read_yaml(path)
     if not isinstance(document.data, dict):
-        raise ConfigError([document.diagnostic(
-            (), f"the top level must be a mapping with keys such as p, q and keyframes "
-                f"(got {messages.describe(document.data)})")])
+        raise ConfigError(
+            [
+                document.diagnostic(
+                    (),
+                    f"the top level must be a mapping with keys such as p, q and keyframes "
+                    f"(got {messages.describe(document.data)})",
+                )
+            ]
+        )
     try:
         model = ConfigSpec.model_validate(document.data)
     except ValidationError as error:
@@ -72,8 +78,10 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
     kind, ctx = error["type"], error.get("ctx") or {}
     value = error.get("input")
     shown = messages.shortened(
-        messages.describe(value) if isinstance(value, str)
-        else document.source.get(loc) or messages.describe(value))
+        messages.describe(value)
+        if isinstance(value, str)
+        else document.source.get(loc) or messages.describe(value)
+    )
     if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
         kind = "finite_number"  # an integer too large for a float, like 1e400
     if kind == "extra_forbidden":
@@ -87,8 +95,9 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
     if message is not None:
         text = message.format(got=shown, **ctx)
     elif kind == "literal_error":
-        text = messages.not_a_choice(value, ctx.get("expected", ""), shown,
-                                     easing=_holds(_annotation_at(loc), EasingName))
+        text = messages.not_a_choice(
+            value, ctx.get("expected", ""), shown, easing=_holds(_annotation_at(loc), EasingName)
+        )
     else:
         text = error["msg"]
     return document.diagnostic(loc, text)
@@ -128,5 +137,5 @@ def _holds(annotation: Any, wanted: Any) -> bool:
     if annotation is None:
         return False
     return annotation == wanted or any(
-        _holds(arg, wanted) for arg in getattr(annotation, "__args__", ())
-        if arg is not annotation)
+        _holds(arg, wanted) for arg in getattr(annotation, "__args__", ()) if arg is not annotation
+    )

@@ -38,10 +38,20 @@ from kldemo.core.mixture import (
 from kldemo.core.registry import DIVERGENCES
 
 NAMED_COLORS = {  # manim's palette, by the names manim users know
-    "WHITE": "#FFFFFF", "BLACK": "#000000", "GRAY": "#888888", "GREY": "#888888",
-    "BLUE": "#58C4DD", "TEAL": "#5CD0B3", "GREEN": "#83C167", "YELLOW": "#FFFF00",
-    "GOLD": "#F0AC5F", "RED": "#FC6255", "MAROON": "#C55F73", "PURPLE": "#9A72AC",
-    "PINK": "#D147BD", "ORANGE": "#FF862F",
+    "WHITE": "#FFFFFF",
+    "BLACK": "#000000",
+    "GRAY": "#888888",
+    "GREY": "#888888",
+    "BLUE": "#58C4DD",
+    "TEAL": "#5CD0B3",
+    "GREEN": "#83C167",
+    "YELLOW": "#FFFF00",
+    "GOLD": "#F0AC5F",
+    "RED": "#FC6255",
+    "MAROON": "#C55F73",
+    "PURPLE": "#9A72AC",
+    "PINK": "#D147BD",
+    "ORANGE": "#FF862F",
 }
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
@@ -56,8 +66,11 @@ def _no_null(value: Any) -> Any:
 def _color(value: Any) -> str:
     if isinstance(value, str):
         if _HEX_COLOR.match(value):
-            return (value.upper() if len(value) == 7
-                    else "#" + "".join(c * 2 for c in value[1:]).upper())
+            return (
+                value.upper()
+                if len(value) == 7
+                else "#" + "".join(c * 2 for c in value[1:]).upper()
+            )
         if value.upper() in NAMED_COLORS:
             return NAMED_COLORS[value.upper()]
     raise PydanticCustomError(
@@ -70,8 +83,12 @@ def _color(value: Any) -> str:
 def _bar_max(value: Any) -> float | Literal["auto"]:
     if value == "auto":
         return "auto"
-    if (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-            and value > 0):
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    ):
         return float(value)
     raise PydanticCustomError(
         "bar_max", "must be auto or a number of nats > 0 (got {got})", {"got": describe(value)}
@@ -88,14 +105,23 @@ EasingName = Literal[tuple(EASINGS)]  # type: ignore[valid-type]
 Color = Annotated[
     str,
     PlainValidator(_color),
-    WithJsonSchema({"type": "string", "pattern": r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[A-Za-z]+)$",
-                    "description": "'#RRGGBB', '#RGB' or a manim colour name such as BLUE"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[A-Za-z]+)$",
+            "description": "'#RRGGBB', '#RGB' or a manim colour name such as BLUE",
+        }
+    ),
 ]
 BarMax = Annotated[
     float | Literal["auto"],
     PlainValidator(_bar_max),
-    WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "number", "exclusiveMinimum": 0}],
-                    "description": "nats at full bar height, or auto"}),
+    WithJsonSchema(
+        {
+            "anyOf": [{"const": "auto"}, {"type": "number", "exclusiveMinimum": 0}],
+            "description": "nats at full bar height, or auto",
+        }
+    ),
 ]
 Components = Field(min_length=1, max_length=MAX_COMPONENTS)
 Direction = Literal["forward", "reverse"]
@@ -115,8 +141,9 @@ def format_name(spec: type) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
-                              model_title_generator=format_name)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, model_title_generator=format_name
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -136,20 +163,23 @@ class MixtureChangeSpec(_Model):
     weights: Annotated[list[Weight], Components] | None = Field(
         default=None,
         description="each component's share of the mass, >= 0 and summing to 1 (within 1e-6, "
-                    "then normalised exactly); leave it out for equal weights",
+        "then normalised exactly); leave it out for equal weights",
         examples=[[0.5, 0.5]],
     )
     means: Annotated[list[Mean], Components] | None = Field(
         default=None, description="each component's mean, within ±1e4", examples=[[4, 6]]
     )
     stds: Annotated[list[Std], Components] | None = Field(
-        default=None, description="each component's standard deviation, from 1e-3 to 1e3",
+        default=None,
+        description="each component's standard deviation, from 1e-3 to 1e3",
         examples=[[0.75, 0.75]],
     )
-    mean: Mean | None = Field(default=None, description="shorthand: the mean of one Gaussian",
-                              examples=[5])
-    std: Std | None = Field(default=None, description="shorthand: the std of one Gaussian",
-                            examples=[1])
+    mean: Mean | None = Field(
+        default=None, description="shorthand: the mean of one Gaussian", examples=[5]
+    )
+    std: Std | None = Field(
+        default=None, description="shorthand: the std of one Gaussian", examples=[1]
+    )
 
     @field_validator("stds")
     @classmethod
@@ -189,35 +219,61 @@ class MixtureChangeSpec(_Model):
         for short in shorthand[:1]:  # one form or the other: said once per mapping
             full = SHORTHAND[short]
             if full in data:
-                errors.append(_rule(short, data[short], f"give either {short} (one Gaussian) or "
-                                                         f"{full}, not both"))
+                errors.append(
+                    _rule(
+                        short,
+                        data[short],
+                        f"give either {short} (one Gaussian) or {full}, not both",
+                    )
+                )
             elif lists:
-                errors.append(_rule(
-                    short, data[short],
-                    f"{short} is shorthand for one Gaussian and cannot be mixed with "
-                    f"{' or '.join(k for k in data if k in lists)} in one mapping: "
-                    f"write {full}: [{_shown(data[short])}] "
-                    f"instead, or use mean and std alone"))
+                errors.append(
+                    _rule(
+                        short,
+                        data[short],
+                        f"{short} is shorthand for one Gaussian and cannot be mixed with "
+                        f"{' or '.join(k for k in data if k in lists)} in one mapping: "
+                        f"write {full}: [{_shown(data[short])}] "
+                        f"instead, or use mean and std alone",
+                    )
+                )
         lengths = {key: len(v) for key in lists if isinstance(v := data[key], list)}
         if len(set(lengths.values())) > 1:
             said = ", ".join(f"{n} {key}" for key, n in lengths.items())
             last = list(lengths)[-1]
-            errors.append(_rule(last, data[last],
-                                f"weights, means and stds must have one length (got {said})"))
+            errors.append(
+                _rule(
+                    last, data[last], f"weights, means and stds must have one length (got {said})"
+                )
+            )
         weights = data.get("weights")
-        if (isinstance(weights, list) and weights
-                and all(_is_number(w) and 0 <= w <= 1 for w in weights)):
+        if (
+            isinstance(weights, list)
+            and weights
+            and all(_is_number(w) and 0 <= w <= 1 for w in weights)
+        ):
             total = math.fsum(weights)
             if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
-                errors.append(_rule("weights", weights, (
-                    f"must sum to 1 (they sum to {total:.12g}); leave weights out for equal "
-                    f"weights")))
+                errors.append(
+                    _rule(
+                        "weights",
+                        weights,
+                        (
+                            f"must sum to 1 (they sum to {total:.12g}); leave weights out for "
+                            "equal "
+                            f"weights"
+                        ),
+                    )
+                )
         return errors
 
     def given(self) -> dict[str, list[float]]:
         """The parameters this names, with the shorthand written out as one-item lists."""
-        out = {key: list(v) for key in ("weights", "means", "stds")
-               if (v := getattr(self, key)) is not None}
+        out = {
+            key: list(v)
+            for key in ("weights", "means", "stds")
+            if (v := getattr(self, key)) is not None
+        }
         if self.mean is not None:
             out["means"] = [self.mean]
         if self.std is not None:
@@ -235,8 +291,13 @@ class MixtureSpec(MixtureChangeSpec):
         missing = [key for key in short if key not in data and short[key] not in data]
         if missing and set(data) <= set(cls.model_fields):  # else a misspelt key says it
             names = " and ".join(f"{k} (or {short[k]})" for k in missing)
-            errors.append({"type": PydanticCustomError("missing_param", f"needs {names}"),
-                           "loc": (), "input": data})
+            errors.append(
+                {
+                    "type": PydanticCustomError("missing_param", f"needs {names}"),
+                    "loc": (),
+                    "input": data,
+                }
+            )
         return errors
 
     def components(self) -> int:
@@ -244,8 +305,7 @@ class MixtureSpec(MixtureChangeSpec):
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _shown(value: Any) -> str:
@@ -254,39 +314,51 @@ def _shown(value: Any) -> str:
 
 def _rule(key: str, value: Any, message: str) -> dict[str, Any]:
     # A rule broken at one key, in the form ValidationError.from_exception_data takes.
-    return {"type": PydanticCustomError("rule", message.replace("{", "{{").replace("}", "}}")),
-            "loc": (key,), "input": value}
+    return {
+        "type": PydanticCustomError("rule", message.replace("{", "{{").replace("}", "}}")),
+        "loc": (key,),
+        "input": value,
+    }
 
 
 def _init_details(error: Any) -> dict[str, Any]:
     """An error pydantic reported, in the form it takes to report it again, unchanged."""
     ctx = error.get("ctx")
     message = error["msg"]
-    return {"type": PydanticCustomError(error["type"], message, ctx), "loc": error["loc"],
-            "input": error.get("input"), **({"ctx": ctx} if ctx else {})}
+    return {
+        "type": PydanticCustomError(error["type"], message, ctx),
+        "loc": error["loc"],
+        "input": error.get("input"),
+        **({"ctx": ctx} if ctx else {}),
+    }
 
 
 class DefaultsSpec(_Model):
     """What each keyframe uses unless it says otherwise."""
 
-    duration: Duration = Field(default=2.0, description="seconds per transition",
-                               examples=[2.75])
-    hold: Hold = Field(default=0.5, description="seconds held still after each transition",
-                       examples=[0.75])
-    easing: EasingName = Field(default="smooth", examples=["linear"],
-                               description="a manim rate function name (`kldemo easings`)")
+    duration: Duration = Field(default=2.0, description="seconds per transition", examples=[2.75])
+    hold: Hold = Field(
+        default=0.5, description="seconds held still after each transition", examples=[0.75]
+    )
+    easing: EasingName = Field(
+        default="smooth",
+        examples=["linear"],
+        description="a manim rate function name (`kldemo easings`)",
+    )
 
 
 class ViewSpec(_Model):
     """The axes' ranges; each defaults to one fitted to every state of the video."""
 
     x_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
-        default=None, description="[low, high] of the x axis; default: fitted to every state",
+        default=None,
+        description="[low, high] of the x axis; default: fitted to every state",
         examples=[[-1, 10]],
     )
     y_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
-        default=None, description="[low, high] of the density axis; default: fitted to every "
-                                  "state", examples=[[0, 1.0]],
+        default=None,
+        description="[low, high] of the density axis; default: fitted to every state",
+        examples=[[0, 1.0]],
     )
 
     @field_validator("x_range", "y_range")
@@ -306,43 +378,49 @@ class StyleSpec(_Model):
         default="dark", description="the background and palette", examples=["light"]
     )
     p_color: Color | None = Field(
-        default=None, examples=["#58C4DD", "BLUE"],
+        default=None,
+        examples=["#58C4DD", "BLUE"],
         description="the colour of p's curve and labels (default: the theme's, #58C4DD on dark, "
         "#1F6FB2 on light)",
     )
     q_color: Color | None = Field(
-        default=None, examples=["#83C167", "GREEN"],
+        default=None,
+        examples=["#83C167", "GREEN"],
         description="the colour of q's curve and labels (default: the theme's, #83C167 on dark, "
         "#2A7D2E on light)",
     )
     labels: Literal["auto", "tex", "text"] = Field(
-        default="auto", description="auto: LaTeX when installed, else Unicode text",
+        default="auto",
+        description="auto: LaTeX when installed, else Unicode text",
         examples=["text"],
     )
-    bar_max: BarMax = Field(default="auto", description="nats at full bar height, or auto: the "
-                                                        "timeline's largest value",
-                            examples=["auto", 2.5])
+    bar_max: BarMax = Field(
+        default="auto",
+        description="nats at full bar height, or auto: the timeline's largest value",
+        examples=["auto", 2.5],
+    )
     bars: Annotated[list[BarName], Field(min_length=1)] = Field(
         json_schema_extra={"uniqueItems": True},
         default=["forward", "reverse"],
         description="the bars shown, in order: forward = KL(p‖q), reverse = KL(q‖p), js = "
-                    "Jensen-Shannon (nats), tv = total variation, hellinger = Hellinger distance",
+        "Jensen-Shannon (nats), tv = total variation, hellinger = Hellinger distance",
         examples=[["forward", "reverse", "js"]],
     )
     markers: bool = Field(
         default=False,
         description="mark the forward-KL optimum and every reverse-KL local optimum over single "
-                    "Gaussians (dashed, labelled)",
+        "Gaussians (dashed, labelled)",
         examples=[True],
     )
     caption_fade: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = Field(
         default=0.3,
         description="seconds over which a caption fades in where it appears and out where it "
-                    "goes (shortened to half its span when that is shorter); 0 cuts",
+        "goes (shortened to half its span when that is shorter); 0 cuts",
         examples=[0.5, 0],
     )
     digits: Annotated[int, Field(ge=1, le=8)] = Field(
-        default=3, description="significant figures of the numbers above the bars (1 to 8)",
+        default=3,
+        description="significant figures of the numbers above the bars (1 to 8)",
         examples=[5],
     )
 
@@ -356,41 +434,47 @@ class KeyframeSpec(_Model):
     """One transition: what changes, how long it takes, then how long it holds still."""
 
     p: MixtureChangeSpec | None = Field(
-        default=None, description="what changes of p; keys left out keep their value",
+        default=None,
+        description="what changes of p; keys left out keep their value",
         examples=[{"means": [2, 8]}],
     )
     q: MixtureChangeSpec | None = Field(
-        default=None, description="what changes of q; keys left out keep their value",
+        default=None,
+        description="what changes of q; keys left out keep their value",
         examples=[{"mean": 2}],
     )
     duration: Duration | None = Field(
-        default=None, description="seconds of this transition (default: defaults.duration)",
+        default=None,
+        description="seconds of this transition (default: defaults.duration)",
         examples=[1.5],
     )
     hold: Hold | None = Field(
-        default=None, description="seconds held still after it (default: defaults.hold)",
+        default=None,
+        description="seconds held still after it (default: defaults.hold)",
         examples=[0],
     )
     easing: EasingName | None = Field(
-        default=None, description="this transition's rate function (default: defaults.easing)",
+        default=None,
+        description="this transition's rate function (default: defaults.easing)",
         examples=["linear"],
     )
     caption: Annotated[str, Field(max_length=200)] | None = Field(
-        default=None, description="text shown under the plot from this keyframe on, up to 200 "
-                                  "characters", examples=["q sits on one mode"],
+        default=None,
+        description="text shown under the plot from this keyframe on, up to 200 characters",
+        examples=["q sits on one mode"],
     )
     fit: Direction | None = Field(
         default=None,
         description="move q down the gradient of KL(p‖q) (forward) or KL(q‖p) (reverse) to a "
-                    "local optimum, at an even pace along the path (the easing maps time to the "
-                    "fraction of the path's length covered)",
+        "local optimum, at an even pace along the path (the easing maps time to the "
+        "fraction of the path's length covered)",
         examples=["reverse"],
     )
     optimize: Annotated[list[Parameter], Field(min_length=1)] | None = Field(
         json_schema_extra={"uniqueItems": True},
         default=None,
         description="which of q's parameters a fit moves (default all; weights need two or more "
-                    "components)",
+        "components)",
         examples=[["means", "stds"]],
     )
 
@@ -404,11 +488,17 @@ class KeyframeSpec(_Model):
         if self.fit is not None:
             for name in ("p", "q"):
                 if getattr(self, name) is not None:
-                    raise _field_error(name, f"a fit keyframe moves q itself, so it cannot also "
-                                             f"set {name}; make the change a keyframe of its own")
+                    raise _field_error(
+                        name,
+                        f"a fit keyframe moves q itself, so it cannot also "
+                        f"set {name}; make the change a keyframe of its own",
+                    )
         elif self.optimize is not None:
-            raise _field_error("optimize", "optimize belongs to a fit keyframe: add fit: forward "
-                                           "or fit: reverse, or remove optimize")
+            raise _field_error(
+                "optimize",
+                "optimize belongs to a fit keyframe: add fit: forward "
+                "or fit: reverse, or remove optimize",
+            )
         return self
 
 
@@ -417,40 +507,47 @@ class ConfigSpec(_Model):
 
     model_config = ConfigDict(title="kldemo keyframe file (format version 1)")
 
-    version: Literal[1] | None = Field(default=None, description="the format version; 1",
-                                       examples=[1])
+    version: Literal[1] | None = Field(
+        default=None, description="the format version; 1", examples=[1]
+    )
     title: Annotated[str, Field(max_length=120)] | None = Field(
-        default=None, description="shown above the plot for the whole video, up to 120 "
-                                  "characters", examples=["KL divergence is asymmetric"],
+        default=None,
+        description="shown above the plot for the whole video, up to 120 characters",
+        examples=["KL divergence is asymmetric"],
     )
     p: MixtureSpec = Field(
         description="the target distribution's initial state",
         examples=[{"weights": [0.5, 0.5], "means": [4, 6], "stds": [0.75, 0.75]}],
     )
-    q: MixtureSpec = Field(description="the approximation's initial state",
-                           examples=[{"mean": 5, "std": 1}])
+    q: MixtureSpec = Field(
+        description="the approximation's initial state", examples=[{"mean": 5, "std": 1}]
+    )
     defaults: DefaultsSpec = Field(
-        default=DefaultsSpec(), description="what each keyframe uses unless it says otherwise",
+        default=DefaultsSpec(),
+        description="what each keyframe uses unless it says otherwise",
         examples=[{"duration": 2.75, "hold": 0.75}],
     )
     view: ViewSpec = Field(
-        default=ViewSpec(), description="the axes' ranges (default: fitted to every state)",
+        default=ViewSpec(),
+        description="the axes' ranges (default: fitted to every state)",
         examples=[{"x_range": [-1, 10], "y_range": [0, 1.0]}],
     )
     style: StyleSpec = Field(
-        default=StyleSpec(), description="colours, theme, labels, bars and markers",
+        default=StyleSpec(),
+        description="colours, theme, labels, bars and markers",
         examples=[{"theme": "light", "bars": ["forward", "reverse"]}],
     )
     panels: list[PanelName] = Field(
         json_schema_extra={"uniqueItems": True},
         default=[],
         description="small plots of their own: integrand (p·log(p/q) and q·log(q/p), "
-                    "whose signed areas are the two KLs), trace (both KLs against time)",
+        "whose signed areas are the two KLs), trace (both KLs against time)",
         examples=[["integrand"]],
     )
     keyframes: Annotated[list[KeyframeSpec], Field(max_length=MAX_KEYFRAMES)] = Field(
-        default=[], description="the transitions, in order; empty: a still of defaults.hold "
-                                "seconds", examples=[[{"q": {"mean": 2}}, {"fit": "reverse"}]],
+        default=[],
+        description="the transitions, in order; empty: a still of defaults.hold seconds",
+        examples=[[{"q": {"mean": 2}}, {"fit": "reverse"}]],
     )
 
     @field_validator("panels")

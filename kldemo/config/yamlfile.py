@@ -88,8 +88,9 @@ def read_yaml(file: str | Path) -> YamlDocument:
         size = file.stat().st_size
         if size > MAX_BYTES:
             raise ConfigError.single(
-                name, f"the file is {size:,} bytes; kldemo reads config files up to 1 MiB "
-                      f"({MAX_BYTES:,} bytes): is it the right file?"
+                name,
+                f"the file is {size:,} bytes; kldemo reads config files up to 1 MiB "
+                f"({MAX_BYTES:,} bytes): is it the right file?",
             )
         raw = file.read_bytes()
     except IsADirectoryError:
@@ -106,8 +107,11 @@ def read_yaml(file: str | Path) -> YamlDocument:
 def parse_yaml(raw: bytes, name: str) -> YamlDocument:
     """Parse the bytes of a YAML file; see :func:`read_yaml`."""
     if len(raw) > MAX_BYTES:
-        raise ConfigError.single(name, "the file is over 1 MiB; kldemo reads config files up to "
-                                       f"1 MiB ({MAX_BYTES:,} bytes): is it the right file?")
+        raise ConfigError.single(
+            name,
+            "the file is over 1 MiB; kldemo reads config files up to "
+            f"1 MiB ({MAX_BYTES:,} bytes): is it the right file?",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -134,8 +138,10 @@ def parse_yaml(raw: bytes, name: str) -> YamlDocument:
     if len(nodes) > 1:
         mark = nodes[1].start_mark
         raise ConfigError.single(
-            name, "found a second YAML document (after '---'); put one config in each file",
-            mark.line + 1, mark.column + 1,
+            name,
+            "found a second YAML document (after '---'); put one config in each file",
+            mark.line + 1,
+            mark.column + 1,
         )
     document = YamlDocument(name, None)
     if not nodes or nodes[0] is None:
@@ -164,8 +170,12 @@ def _check_shape(text: str, name: str) -> None:
             opened.append((event.anchor, count))
             count, depth = count + 1, depth + 1
             if depth > MAX_DEPTH:
-                raise _at(name, event, f"nested more than {MAX_DEPTH} levels deep; a config "
-                                       "needs only a few levels: check the brackets")
+                raise _at(
+                    name,
+                    event,
+                    f"nested more than {MAX_DEPTH} levels deep; a config "
+                    "needs only a few levels: check the brackets",
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             anchor, before = opened.pop()
             depth -= 1
@@ -179,10 +189,17 @@ def _check_shape(text: str, name: str) -> None:
             count += sizes.get(event.anchor, 1)  # an open or unknown anchor: the composer says
             aliased = True
         if count > MAX_NODES:
-            raise _at(name, event, f"more than {MAX_NODES:,} values" + (
-                " (an alias bomb?): each *alias counts as a copy of what it names; write "
-                "the values out" if aliased else
-                "; a config has far fewer: is this the right file?"))
+            raise _at(
+                name,
+                event,
+                f"more than {MAX_NODES:,} values"
+                + (
+                    " (an alias bomb?): each *alias counts as a copy of what it names; write "
+                    "the values out"
+                    if aliased
+                    else "; a config has far fewer: is this the right file?"
+                ),
+            )
 
 
 def _at(name: str, event: yaml.Event, message: str) -> ConfigError:
@@ -199,8 +216,10 @@ def _character_error(name: str, text: str, error: yaml.reader.ReaderError) -> Co
         column = index - (text.rfind("\n", 0, index) + 1) + 1
     code = f"U+{error.character:04X}" if isinstance(error.character, int) else repr(error.character)
     return ConfigError.single(
-        name, f"{error.reason}: delete the character {code}",
-        line, column,
+        name,
+        f"{error.reason}: delete the character {code}",
+        line,
+        column,
     )
 
 
@@ -253,8 +272,9 @@ class _Builder:
     def error(self, node: yaml.Node, path: DocPath, message: str) -> None:
         mark = node.start_mark
         self.diagnostics.append(
-            Diagnostic(self.document.file, mark.line + 1, mark.column + 1, format_path(path),
-                       message)
+            Diagnostic(
+                self.document.file, mark.line + 1, mark.column + 1, format_path(path), message
+            )
         )
 
     def build(self, node: yaml.Node, path: DocPath, depth: int) -> Any:
@@ -270,15 +290,19 @@ class _Builder:
         self.document.values[path] = (mark.line + 1, mark.column + 1)
         if node.tag not in _PLAIN_TAGS:
             self.error(
-                node, path,
+                node,
+                path,
                 f"the tag {_short_tag(node.tag)} is not allowed: kldemo reads plain YAML "
                 "(mappings, lists, numbers, strings, booleans)",
             )
             return None
         if isinstance(node, yaml.CollectionNode):
             if id(node) in self.open:
-                self.error(node, path, "an alias inside what it names (a recursive alias); "
-                                       "write the values out")
+                self.error(
+                    node,
+                    path,
+                    "an alias inside what it names (a recursive alias); write the values out",
+                )
                 return None
             self.open.add(id(node))
             try:
@@ -292,16 +316,18 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as error:
-            self.error(node, path,
-                       f"cannot read {node.value!r}: {getattr(error, 'problem', error)}")
+            self.error(
+                node, path, f"cannot read {node.value!r}: {getattr(error, 'problem', error)}"
+            )
             return None
 
     def mapping(self, node: yaml.MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(key_node, path,
-                           "merge keys ('<<') are not supported; write the keys out")
+                self.error(
+                    key_node, path, "merge keys ('<<') are not supported; write the keys out"
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
@@ -311,11 +337,14 @@ class _Builder:
             child = (*path, key)
             if key in result:
                 first = self.document.keys[child]
-                self.error(key_node, child,
-                           f"duplicate key {key!r} (first given on line {first[0]})")
+                self.error(
+                    key_node, child, f"duplicate key {key!r} (first given on line {first[0]})"
+                )
                 continue
-            self.document.keys[child] = (key_node.start_mark.line + 1,
-                                         key_node.start_mark.column + 1)
+            self.document.keys[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             result[key] = self.build(value_node, child, depth + 1)
         return result
 
@@ -345,32 +374,41 @@ def document_from_data(data: Any, name: str = DICT_SOURCE) -> YamlDocument:
                 diagnostics.append(document.diagnostic(path, f"more than {MAX_NODES:,} values"))
             return None
         if depth > MAX_DEPTH:
-            diagnostics.append(document.diagnostic(path, f"nested more than {MAX_DEPTH} levels "
-                                                         "deep"))
+            diagnostics.append(
+                document.diagnostic(path, f"nested more than {MAX_DEPTH} levels deep")
+            )
             return None
         if isinstance(value, np.generic | np.ndarray):
             value = value.tolist()
         if value is None or isinstance(value, bool | int | float | str):
             return value
         if id(value) in within:
-            diagnostics.append(document.diagnostic(path, "holds itself (a recursive dict or "
-                                                         "list); write the values out"))
+            diagnostics.append(
+                document.diagnostic(
+                    path, "holds itself (a recursive dict or list); write the values out"
+                )
+            )
             return None
         inside = within | {id(value)}
         if isinstance(value, Mapping):
             result: dict[str, Any] = {}
             for key, item in value.items():
                 if not isinstance(key, str):
-                    diagnostics.append(document.diagnostic(
-                        path, f"keys must be names (strings), not {key!r}"))
+                    diagnostics.append(
+                        document.diagnostic(path, f"keys must be names (strings), not {key!r}")
+                    )
                     continue
                 result[key] = plain(item, (*path, key), depth + 1, inside)
             return result
         if isinstance(value, list | tuple):
             return [plain(item, (*path, i), depth + 1, inside) for i, item in enumerate(value)]
-        diagnostics.append(document.diagnostic(
-            path, f"a Python {type(value).__name__} cannot be in a config, which holds "
-                  "dicts, lists, strings, numbers, booleans and None"))
+        diagnostics.append(
+            document.diagnostic(
+                path,
+                f"a Python {type(value).__name__} cannot be in a config, which holds "
+                "dicts, lists, strings, numbers, booleans and None",
+            )
+        )
         return None
 
     document.data = plain(data, (), 0, frozenset())

@@ -28,16 +28,39 @@ if TYPE_CHECKING:
     from kldemo.core.registry import DIVERGENCES, Divergence, divergence_values
 
 _HOMES = {
-    **dict.fromkeys(("density", "log_density", "gaussian_kl", "kl_divergence", "forward_kl",
-                     "reverse_kl", "js_divergence", "tv_distance", "hellinger_distance"),
-                    "divergences"),
+    **dict.fromkeys(
+        (
+            "density",
+            "log_density",
+            "gaussian_kl",
+            "kl_divergence",
+            "forward_kl",
+            "reverse_kl",
+            "js_divergence",
+            "tv_distance",
+            "hellinger_distance",
+        ),
+        "divergences",
+    ),
     **dict.fromkeys(("divergence_values", "DIVERGENCES", "Divergence"), "registry"),
     "Mixture": "mixture",
 }
 
-__all__ = ["DIVERGENCES", "Divergence", "Mixture", "density", "divergence_values", "forward_kl",
-           "gaussian_kl", "hellinger_distance", "js_divergence", "kl_divergence", "log_density",
-           "reverse_kl", "tv_distance"]
+__all__ = [
+    "DIVERGENCES",
+    "Divergence",
+    "Mixture",
+    "density",
+    "divergence_values",
+    "forward_kl",
+    "gaussian_kl",
+    "hellinger_distance",
+    "js_divergence",
+    "kl_divergence",
+    "log_density",
+    "reverse_kl",
+    "tv_distance",
+]
 
 
 def __getattr__(name: str) -> Any:

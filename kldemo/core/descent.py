@@ -21,19 +21,23 @@ __all__ = ["MAX_NEWTON_STEPS", "Descent", "descend"]
 
 FloatArray = NDArray[np.float64]
 
-FLOW_STOP = 1e-6          # metric speed below which Newton takes over
-FLOW_HANDOFF = 1e-2       # ... or a slowing step shorter than this part of the longest
+FLOW_STOP = 1e-6  # metric speed below which Newton takes over
+FLOW_HANDOFF = 1e-2  # ... or a slowing step shorter than this part of the longest
 MAX_FLOW_STEPS = 20_000
-MAX_NEWTON_STEPS = 60     # Newton steps of one polish (a singular optimum takes ~25)
-MAX_ESCAPES = 4           # saddles left before the fit gives up
-MERGE_AFTER = 8           # Newton steps before trying to merge close components
-POLISH_RADIUS = 0.5       # longest Newton step, in metric units
-GRADIENT_FLOOR = 1e-13    # metric gradient norm that counts as rounding, at the least
-VALUE_ROUNDING = 1e-14    # relative rounding of the divergence, for judging a step
+MAX_NEWTON_STEPS = 60  # Newton steps of one polish (a singular optimum takes ~25)
+MAX_ESCAPES = 4  # saddles left before the fit gives up
+MERGE_AFTER = 8  # Newton steps before trying to merge close components
+POLISH_RADIUS = 0.5  # longest Newton step, in metric units
+GRADIENT_FLOOR = 1e-13  # metric gradient norm that counts as rounding, at the least
+VALUE_ROUNDING = 1e-14  # relative rounding of the divergence, for judging a step
 
 
-def _flow(problem: Objective, u: FloatArray, max_step: float, tolerance: float,
-          ) -> list[FloatArray]:
+def _flow(
+    problem: Objective,
+    u: FloatArray,
+    max_step: float,
+    tolerance: float,
+) -> list[FloatArray]:
     """Vertices of the natural gradient flow from u, until its speed is below FLOW_STOP.
 
     Heun steps, each at most ``max_step`` long. Only the geometry of the path matters
@@ -51,14 +55,15 @@ def _flow(problem: Objective, u: FloatArray, max_step: float, tolerance: float,
         dt = min(dt, max_step / math.sqrt(speed2))
         euler = u + dt * v
         v_euler = problem.velocity(euler, problem.gradient(euler, FLOW_RTOL))
-        forward = problem.inner(u, v_euler, v) / speed2          # 1 - λ dt, for a decay
+        forward = problem.inner(u, v_euler, v) / speed2  # 1 - λ dt, for a decay
         change = 0.5 * dt * (v_euler - v)
         sideways = change - (problem.inner(u, change, v) / speed2) * v
         error = math.sqrt(max(problem.inner(u, sideways, sideways), 0.0))
         step = 0.5 * dt * (v + v_euler)
         length = math.sqrt(max(problem.inner(u, step, step), 0.0))
-        grow = min(2.0, 0.8 * math.sqrt(tolerance / max(error, 1e-300)),
-                   0.4 / max(1.0 - forward, 1e-300))
+        grow = min(
+            2.0, 0.8 * math.sqrt(tolerance / max(error, 1e-300)), 0.4 / max(1.0 - forward, 1e-300)
+        )
         if error > tolerance or forward < 0.5 or length > 1.5 * max_step:
             dt *= min(0.5, grow, max_step / max(length, 1e-300))
             continue
@@ -78,11 +83,11 @@ def _flow(problem: Objective, u: FloatArray, max_step: float, tolerance: float,
 @dataclass(frozen=True)
 class Descent:
     vertices: list[FloatArray]
-    minimum: bool          # the end is a local minimum (else a saddle or not converged)
+    minimum: bool  # the end is a local minimum (else a saddle or not converged)
     escape: FloatArray | None  # at a saddle: the direction down (a metric unit vector)
-    last_step: float       # metric length of the Newton step still left at the end
-    gradient: float        # metric norm of the gradient left at the end
-    converged: bool        # the gradient is at rounding level (a minimum, or a saddle)
+    last_step: float  # metric length of the Newton step still left at the end
+    gradient: float  # metric norm of the gradient left at the end
+    converged: bool  # the gradient is at rounding level (a minimum, or a saddle)
     below: FloatArray | None = None  # at a saddle flat to second order: a point lower down
 
 
@@ -93,8 +98,13 @@ def _gradient_floor(problem: Objective, u: FloatArray, biggest: float) -> float:
     q = mixture_of(u, problem.k, problem.alive)
     k, w = problem.k, q.weights
     rounded = np.finfo(float).eps * np.maximum(np.abs(u), 1.0)
-    spread = math.sqrt(float(np.dot(w, rounded[:k] ** 2 + (rounded[k:2 * k] / q.stds) ** 2
-                                    + 2 * rounded[2 * k:] ** 2)))
+    spread = math.sqrt(
+        float(
+            np.dot(
+                w, rounded[:k] ** 2 + (rounded[k : 2 * k] / q.stds) ** 2 + 2 * rounded[2 * k :] ** 2
+            )
+        )
+    )
     return GRADIENT_FLOOR + 4.0 * biggest * spread
 
 
@@ -143,13 +153,13 @@ def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS
         scaled = along / np.maximum(np.abs(values), flat)
         size = float(np.linalg.norm(scaled))
         if gnorm <= floor:
-            return _at_rest(problem, u, value, vertices, basis, grad, values, vectors, flat,
-                            floor, size)
+            return _at_rest(
+                problem, u, value, vertices, basis, grad, values, vectors, flat, floor, size
+            )
         step = -vectors @ scaled
         if size > radius:
             step *= radius / size
-        predicted = -float(grad @ step + 0.5 * step @ (vectors * np.abs(values)) @ vectors.T
-                           @ step)
+        predicted = -float(grad @ step + 0.5 * step @ (vectors * np.abs(values)) @ vectors.T @ step)
         trial = u + basis @ step
         trial_value = problem.value(trial)
         rounding = VALUE_ROUNDING * max(1.0, abs(value))
@@ -167,15 +177,14 @@ def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS
                 trial, trial_value, reach = further, further_value, 2 * reach
             trial_basis = problem.basis(trial)
             trial_grad = trial_basis.T @ problem.gradient(trial, POLISH_RTOL)
-        else:   # the divergence cannot tell: judge by the gradient
+        else:  # the divergence cannot tell: judge by the gradient
             trial_basis = problem.basis(trial)
             trial_grad = trial_basis.T @ problem.gradient(trial, POLISH_RTOL)
-            accepted = (trial_value <= value + rounding
-                        and np.linalg.norm(trial_grad) < gnorm)
+            accepted = trial_value <= value + rounding and np.linalg.norm(trial_grad) < gnorm
         if not accepted:
             radius = 0.25 * min(radius, size)
             if radius < 1e-15:
-                break         # no step helps: the gradient is as small as rounding allows
+                break  # no step helps: the gradient is as small as rounding allows
             continue
         radius = min(POLISH_RADIUS, max(radius, 2.0 * min(size, radius)))
         u, value, basis, grad = trial, trial_value, trial_basis, trial_grad
@@ -184,9 +193,19 @@ def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS
     return Descent(vertices, False, None, size, gnorm, False)
 
 
-def _at_rest(problem: Objective, u: FloatArray, value: float, vertices: list[FloatArray],
-             basis: FloatArray, grad: FloatArray, values: FloatArray, vectors: FloatArray,
-             flat: float, floor: float, size: float) -> Descent:
+def _at_rest(
+    problem: Objective,
+    u: FloatArray,
+    value: float,
+    vertices: list[FloatArray],
+    basis: FloatArray,
+    grad: FloatArray,
+    values: FloatArray,
+    vectors: FloatArray,
+    flat: float,
+    floor: float,
+    size: float,
+) -> Descent:
     """Where the gradient is at rounding level: a saddle (with the direction down), a
     saddle flat to second order (with a point below), or a minimum."""
     gnorm = float(np.linalg.norm(grad))
@@ -195,7 +214,7 @@ def _at_rest(problem: Objective, u: FloatArray, value: float, vertices: list[Flo
         slope = float(down @ grad)
         if abs(slope) > floor:
             down = -down * np.sign(slope)
-        else:   # on a symmetric saddle either way descends: choose one fixed way
+        else:  # on a symmetric saddle either way descends: choose one fixed way
             down = down * np.sign(down[np.argmax(np.abs(down))])
         return Descent(vertices, False, basis @ down, size, gnorm, True)
     below = _probe_flat(problem, u, value, basis, values, vectors, flat)
@@ -204,8 +223,15 @@ def _at_rest(problem: Objective, u: FloatArray, value: float, vertices: list[Flo
     return Descent(vertices, True, None, size, gnorm, True)
 
 
-def _probe_flat(problem: Objective, u: FloatArray, value: float, basis: FloatArray,
-                values: FloatArray, vectors: FloatArray, flat: float) -> FloatArray | None:
+def _probe_flat(
+    problem: Objective,
+    u: FloatArray,
+    value: float,
+    basis: FloatArray,
+    values: FloatArray,
+    vectors: FloatArray,
+    flat: float,
+) -> FloatArray | None:
     """A point below a stationary point u that is flat to second order, or None.
 
     Two identical components of q (the best single Gaussian, as a mixture) can be a
@@ -225,7 +251,7 @@ def _probe_flat(problem: Objective, u: FloatArray, value: float, basis: FloatArr
                 along = vectors[:, curved].T @ (basis.T @ problem.gradient(out, POLISH_RTOL))
                 correction = vectors[:, curved] @ (along / values[curved])
                 if not np.linalg.norm(correction) <= reach:
-                    continue      # not a gentle curve: a direction the Hessian does see
+                    continue  # not a gentle curve: a direction the Hessian does see
                 out = out - basis @ correction
                 if problem.value(out) < value - rounding:
                     return out
@@ -242,7 +268,7 @@ def _merge(problem: Objective, u: FloatArray, value: float) -> tuple[FloatArray,
     on the optimum's manifold when that is where it lies; it is kept only if the
     divergence falls, so a pair that p itself needs is left alone.
     """
-    if not problem.free[problem.k:].any():
+    if not problem.free[problem.k :].any():
         return None
     q = mixture_of(u, problem.k, problem.alive)
     k, w, m, s = problem.k, q.weights, q.means, q.stds
@@ -256,8 +282,9 @@ def _merge(problem: Objective, u: FloatArray, value: float) -> tuple[FloatArray,
             continue
         total = w[c] + w[d]
         mean = (w[c] * m[c] + w[d] * m[d]) / total
-        var = (w[c] * (s[c] ** 2 + (m[c] - mean) ** 2)
-               + w[d] * (s[d] ** 2 + (m[d] - mean) ** 2)) / total
+        var = (
+            w[c] * (s[c] ** 2 + (m[c] - mean) ** 2) + w[d] * (s[d] ** 2 + (m[d] - mean) ** 2)
+        ) / total
         candidate = u.copy()
         candidate[[k + c, k + d]] = mean
         candidate[[2 * k + c, 2 * k + d]] = 0.5 * math.log(var)
@@ -274,24 +301,34 @@ def _flat_tolerance(biggest: float, asymmetry: float) -> float:
     return max(8.0 * asymmetry, 1e-12 * biggest, 1e-300)
 
 
-def _reduced_hessian(problem: Objective, u: FloatArray, basis: FloatArray,
-                     ) -> tuple[FloatArray, float]:
+def _reduced_hessian(
+    problem: Objective,
+    u: FloatArray,
+    basis: FloatArray,
+) -> tuple[FloatArray, float]:
     """The Hessian in the basis's coordinates, symmetrised, and its asymmetry before."""
     exact = problem.hessian(u)
     if exact is not None:
         hess = basis.T @ exact @ basis
-    else:   # central differences of exact gradients along each basis vector
+    else:  # central differences of exact gradients along each basis vector
         h = 1e-5
-        columns = [(problem.gradient(u + h * b, POLISH_RTOL)
-                    - problem.gradient(u - h * b, POLISH_RTOL))
-                   / (2 * h) for b in basis.T]
+        columns = [
+            (problem.gradient(u + h * b, POLISH_RTOL) - problem.gradient(u - h * b, POLISH_RTOL))
+            / (2 * h)
+            for b in basis.T
+        ]
         hess = basis.T @ np.array(columns).T
     asymmetry = float(np.abs(hess - hess.T).max()) if hess.size else 0.0
     return 0.5 * (hess + hess.T), asymmetry
 
 
-def descend(problem: Objective, u: FloatArray, max_step: float, tolerance: float,
-             max_newton: int = MAX_NEWTON_STEPS) -> tuple[list[FloatArray], Descent]:
+def descend(
+    problem: Objective,
+    u: FloatArray,
+    max_step: float,
+    tolerance: float,
+    max_newton: int = MAX_NEWTON_STEPS,
+) -> tuple[list[FloatArray], Descent]:
     """Flow, polish, and leave any saddle, until a local minimum: all the vertices."""
     vertices = [u]
     for _ in range(MAX_ESCAPES + 1):

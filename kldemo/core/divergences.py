@@ -46,28 +46,45 @@ from kldemo.core.logratio import Flat, log_ratio_integral, symmetric_integral
 from kldemo.core.mixture import Mixture
 from kldemo.core.quadrature import KRONROD, NODES
 
-__all__ = ["density", "forward_kl", "gaussian_kl", "hellinger_distance", "integrands",
-           "js_divergence", "kl_divergence", "log_density", "reverse_kl", "tv_distance"]
+__all__ = [
+    "density",
+    "forward_kl",
+    "gaussian_kl",
+    "hellinger_distance",
+    "integrands",
+    "js_divergence",
+    "kl_divergence",
+    "log_density",
+    "reverse_kl",
+    "tv_distance",
+]
 
 FloatArray = NDArray[np.float64]
 
+
 def _mixture(weights: ArrayLike, means: ArrayLike, stds: ArrayLike, name: str = "") -> Flat:
     """Float arrays of one shape (..., K), or a ValueError naming the argument."""
-    arrays = {label: np.asarray(value, dtype=float) for label, value in
-              (("weights", weights), ("means", means), ("stds", stds))}
+    arrays = {
+        label: np.asarray(value, dtype=float)
+        for label, value in (("weights", weights), ("means", means), ("stds", stds))
+    }
     for label, array in arrays.items():
         if array.ndim == 0 or array.shape[-1] == 0:
-            raise ValueError(f"{name}{label} must have shape (..., K) with K >= 1, "
-                             f"got shape {array.shape}")
+            raise ValueError(
+                f"{name}{label} must have shape (..., K) with K >= 1, got shape {array.shape}"
+            )
     shapes = {label: array.shape for label, array in arrays.items()}
     if len({shape[-1] for shape in shapes.values()}) > 1:
-        raise ValueError(f"{name}weights, {name}means and {name}stds must have the same "
-                         f"number of components (last axis), got shapes {shapes}")
+        raise ValueError(
+            f"{name}weights, {name}means and {name}stds must have the same "
+            f"number of components (last axis), got shapes {shapes}"
+        )
     try:
         return tuple(np.broadcast_arrays(*arrays.values()))
     except ValueError:
-        raise ValueError(f"{name}weights, {name}means and {name}stds do not broadcast: "
-                         f"{shapes}") from None
+        raise ValueError(
+            f"{name}weights, {name}means and {name}stds do not broadcast: {shapes}"
+        ) from None
 
 
 def _pair(*args: ArrayLike) -> tuple[tuple[int, ...], Flat, Flat]:
@@ -76,15 +93,17 @@ def _pair(*args: ArrayLike) -> tuple[tuple[int, ...], Flat, Flat]:
     try:
         shape = np.broadcast_shapes(p[0].shape[:-1], q[0].shape[:-1])
     except ValueError:
-        raise ValueError(f"the leading (state) axes of p {p[0].shape} and q {q[0].shape} "
-                         "do not broadcast") from None
-    flat = [tuple(np.broadcast_to(a, shape + a.shape[-1:]).reshape(-1, a.shape[-1])
-                  for a in mixture) for mixture in (p, q)]
+        raise ValueError(
+            f"the leading (state) axes of p {p[0].shape} and q {q[0].shape} do not broadcast"
+        ) from None
+    flat = [
+        tuple(np.broadcast_to(a, shape + a.shape[-1:]).reshape(-1, a.shape[-1]) for a in mixture)
+        for mixture in (p, q)
+    ]
     return shape, flat[0], flat[1]
 
 
-def log_density(x: ArrayLike, weights: ArrayLike, means: ArrayLike,
-                stds: ArrayLike) -> FloatArray:
+def log_density(x: ArrayLike, weights: ArrayLike, means: ArrayLike, stds: ArrayLike) -> FloatArray:
     r"""Log density of a Gaussian mixture, :math:`\log \sum_k w_k N(x; m_k, s_k^2)`.
 
     Parameters
@@ -116,8 +135,7 @@ def log_density(x: ArrayLike, weights: ArrayLike, means: ArrayLike,
     return logsumexp(log_components, axis=-1, b=weights[..., None, :])
 
 
-def density(x: ArrayLike, weights: ArrayLike, means: ArrayLike,
-            stds: ArrayLike) -> FloatArray:
+def density(x: ArrayLike, weights: ArrayLike, means: ArrayLike, stds: ArrayLike) -> FloatArray:
     r"""Density of a Gaussian mixture, :math:`\sum_k w_k N(x; m_k, s_k^2)`.
 
     Parameters
@@ -171,7 +189,7 @@ def integrands(x: ArrayLike, p: Mixture, q: Mixture) -> tuple[FloatArray, FloatA
 def _half_r2_minus_1_minus_log_r2(std1: FloatArray, std2: FloatArray) -> FloatArray:
     """(r^2 - 1 - log r^2) / 2 for r = std1/std2 (1-d arrays), accurate near r = 1."""
     ratio = std1 / std2
-    out = ratio * ratio - 1.0 - 2.0 * np.log(ratio)       # fine away from r = 1
+    out = ratio * ratio - 1.0 - 2.0 * np.log(ratio)  # fine away from r = 1
     near = np.abs(ratio - 1.0) < 0.25
     # There t = r^2 - 1 = δ(δ + 2) with δ = (s1 - s2)/s2 exact to an ulp.  With
     # y = t/(2 + t), log1p(t) = 2 atanh(y) and t = 2y/(1 - y), so
@@ -180,14 +198,13 @@ def _half_r2_minus_1_minus_log_r2(std1: FloatArray, std2: FloatArray) -> FloatAr
     t = delta * (delta + 2.0)
     y = t / (2.0 + t)
     series = np.zeros_like(y)
-    for k in range(16, 0, -1):                  # |y| < 0.28: 16 terms reach 1e-19
+    for k in range(16, 0, -1):  # |y| < 0.28: 16 terms reach 1e-19
         series = series * y * y + 1.0 / (2 * k + 1)
     out[near] = 2.0 * y * y / (1.0 - y) - 2.0 * y**3 * series
     return 0.5 * out
 
 
-def gaussian_kl(mean1: ArrayLike, std1: ArrayLike, mean2: ArrayLike,
-                std2: ArrayLike) -> FloatArray:
+def gaussian_kl(mean1: ArrayLike, std1: ArrayLike, mean2: ArrayLike, std2: ArrayLike) -> FloatArray:
     r"""KL divergence of Gaussians,
     :math:`\log\frac{s_2}{s_1} + \frac{s_1^2 + (m_1 - m_2)^2}{2 s_2^2} - \frac12`.
 
@@ -215,8 +232,7 @@ def gaussian_kl(mean1: ArrayLike, std1: ArrayLike, mean2: ArrayLike,
     >>> float(gaussian_kl(0.0, 1.0, 0.0, 1.0))
     0.0
     """
-    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float)
-                                   for v in (mean1, std1, mean2, std2)))
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mean1, std1, mean2, std2)))
     mean1, std1, mean2, std2 = (array.reshape(-1) for array in arrays)
     d = (mean1 - mean2) / std2
     return (_half_r2_minus_1_minus_log_r2(std1, std2) + 0.5 * d * d).reshape(arrays[0].shape)
@@ -236,7 +252,8 @@ def _normal_interval(upper: FloatArray, lower: FloatArray, delta: FloatArray) ->
         close = (np.abs(delta) <= 0.5) & (np.abs(delta) * far <= 0.5)
         middle = 0.5 * (upper + lower)
         nodes = np.where(close, middle, 0.0)[..., None] + np.multiply.outer(
-            np.where(close, 0.5 * delta, 0.0), NODES)
+            np.where(close, 0.5 * delta, 0.0), NODES
+        )
         quadrature = 0.5 * delta * (np.exp(-0.5 * nodes * nodes) @ KRONROD) / np.sqrt(2 * np.pi)
         above = ndtr(-lower) - ndtr(-upper)
         below = ndtr(upper) - ndtr(lower)
@@ -246,8 +263,9 @@ def _normal_interval(upper: FloatArray, lower: FloatArray, delta: FloatArray) ->
     return np.where(np.isfinite(upper) & np.isfinite(lower), out, 0.0)
 
 
-def _gaussian_tv(mean1: FloatArray, std1: FloatArray, mean2: FloatArray,
-                 std2: FloatArray) -> FloatArray:
+def _gaussian_tv(
+    mean1: FloatArray, std1: FloatArray, mean2: FloatArray, std2: FloatArray
+) -> FloatArray:
     """Total variation of two Gaussians in closed form, as CDF differences
     between the points where the densities cross.
 
@@ -264,38 +282,46 @@ def _gaussian_tv(mean1: FloatArray, std1: FloatArray, mean2: FloatArray,
     narrow, wide = np.minimum(std1, std2), np.maximum(std1, std2)
     r, one_minus_r = narrow / wide, (wide - narrow) / wide
     a = (narrow_mean - wide_mean) / wide
-    big_a = one_minus_r * (1.0 + r)                       # 1 - r^2
+    big_a = one_minus_r * (1.0 + r)  # 1 - r^2
     b = -2.0 * a * r
     c = -(a * a + 2.0 * np.log1p((wide - narrow) / narrow))
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(b * b - 4.0 * big_a * c)
-        q = -0.5 * (b + np.where(b >= 0, root, -root))    # no cancellation
+        q = -0.5 * (b + np.where(b >= 0, root, -root))  # no cancellation
         first, second = q / big_a, c / q
         lo, hi = np.minimum(first, second), np.maximum(first, second)
         terms = [_normal_interval(u, a + r * u, one_minus_r * u - a) for u in (hi, lo)]
     return np.where(q == 0, 0.0, np.clip(terms[0] - terms[1], 0.0, 1.0))
 
 
-def _gaussian_hellinger2(mean1: FloatArray, std1: FloatArray, mean2: FloatArray,
-                         std2: FloatArray) -> FloatArray:
+def _gaussian_hellinger2(
+    mean1: FloatArray, std1: FloatArray, mean2: FloatArray, std2: FloatArray
+) -> FloatArray:
     """Squared Hellinger distance of two Gaussians,
     1 - sqrt(2 s1 s2/(s1^2 + s2^2)) exp(-(m1 - m2)^2 / (4 (s1^2 + s2^2))),
     as -expm1 of the log of the second term, itself from log1p, so that a tiny
     distance keeps its digits."""
     narrow, wide = np.minimum(std1, std2), np.maximum(std1, std2)
     r, d = narrow / wide, (mean1 - mean2) / wide
-    total = 1.0 + r * r                      # (s1^2 + s2^2) / s_w^2
+    total = 1.0 + r * r  # (s1^2 + s2^2) / s_w^2
     one_minus_r = (wide - narrow) / wide
     # 2 s1 s2/(s1^2 + s2^2) = 2r/(1 + r^2) = 1 - (1 - r)^2/(1 + r^2): the form that
     # is exact where it is far from 1, the log1p one where it is near.
-    log_ratio = np.where(r < 0.5, np.log(2.0 * r / total),
-                         np.log1p(-one_minus_r * one_minus_r / total))
+    log_ratio = np.where(
+        r < 0.5, np.log(2.0 * r / total), np.log1p(-one_minus_r * one_minus_r / total)
+    )
     log_coefficient = 0.5 * log_ratio - d * d / (4.0 * total)
     return -np.expm1(log_coefficient)
 
 
-def kl_divergence(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
-                  q_weights: ArrayLike, q_means: ArrayLike, q_stds: ArrayLike) -> FloatArray:
+def kl_divergence(
+    p_weights: ArrayLike,
+    p_means: ArrayLike,
+    p_stds: ArrayLike,
+    q_weights: ArrayLike,
+    q_means: ArrayLike,
+    q_stds: ArrayLike,
+) -> FloatArray:
     r"""Kullback-Leibler divergence :math:`KL(p\|q) = \int p(x) \log\frac{p(x)}{q(x)}\,dx`.
 
     Parameters
@@ -376,8 +402,14 @@ def reverse_kl(p: Mixture, q: Mixture) -> FloatArray:
     return kl_divergence(*q, *p)
 
 
-def js_divergence(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
-                  q_weights: ArrayLike, q_means: ArrayLike, q_stds: ArrayLike) -> FloatArray:
+def js_divergence(
+    p_weights: ArrayLike,
+    p_means: ArrayLike,
+    p_stds: ArrayLike,
+    q_weights: ArrayLike,
+    q_means: ArrayLike,
+    q_stds: ArrayLike,
+) -> FloatArray:
     r"""Jensen-Shannon divergence :math:`\frac12 KL(p\|m) + \frac12 KL(q\|m)`,
     :math:`m = \frac{p + q}{2}`.
 
@@ -410,8 +442,14 @@ def js_divergence(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
     return np.clip(symmetric_integral(p, q, "js"), 0.0, np.log(2.0)).reshape(shape)
 
 
-def tv_distance(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
-                q_weights: ArrayLike, q_means: ArrayLike, q_stds: ArrayLike) -> FloatArray:
+def tv_distance(
+    p_weights: ArrayLike,
+    p_means: ArrayLike,
+    p_stds: ArrayLike,
+    q_weights: ArrayLike,
+    q_means: ArrayLike,
+    q_stds: ArrayLike,
+) -> FloatArray:
     r"""Total variation distance :math:`\frac12 \int |p(x) - q(x)|\,dx`.
 
     Parameters
@@ -439,8 +477,14 @@ def tv_distance(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
     return np.clip(symmetric_integral(p, q, "tv"), 0.0, 1.0).reshape(shape)
 
 
-def hellinger_distance(p_weights: ArrayLike, p_means: ArrayLike, p_stds: ArrayLike,
-                       q_weights: ArrayLike, q_means: ArrayLike, q_stds: ArrayLike) -> FloatArray:
+def hellinger_distance(
+    p_weights: ArrayLike,
+    p_means: ArrayLike,
+    p_stds: ArrayLike,
+    q_weights: ArrayLike,
+    q_means: ArrayLike,
+    q_stds: ArrayLike,
+) -> FloatArray:
     r"""Hellinger distance :math:`\sqrt{1 - \int \sqrt{p(x) q(x)}\,dx}`.
 
     Computed as the square root of :math:`\frac12\int(\sqrt p - \sqrt q)^2`, an

@@ -67,8 +67,9 @@ def there_and_back_with_pause(t: np.ndarray, pause_ratio: float = 1.0 / 3) -> np
 def running_start(t: np.ndarray, pull_factor: float = -0.5) -> np.ndarray:
     # The Bezier curve with control values [0, 0, pull, pull, 1, 1, 1], in Bernstein form.
     s = 1 - t
-    return (pull_factor * (20 * s**3 * t**3 + 15 * s**4 * t**2)
-            + 15 * s**2 * t**4 + 6 * s * t**5 + t**6)
+    return (
+        pull_factor * (20 * s**3 * t**3 + 15 * s**4 * t**2) + 15 * s**2 * t**4 + 6 * s * t**5 + t**6
+    )
 
 
 def wiggle(t: np.ndarray, wiggles: float = 2) -> np.ndarray:
@@ -169,8 +170,9 @@ def ease_out_elastic(t):
 def ease_in_out_elastic(t):
     c5 = 2 * np.pi / 4.5
     wave = np.sin((20 * t - 11.125) * c5)
-    inner = np.where(t < 0.5, -(2.0 ** (20 * t - 10)) * wave / 2,
-                     2.0 ** (-20 * t + 10) * wave / 2 + 1)
+    inner = np.where(
+        t < 0.5, -(2.0 ** (20 * t - 10)) * wave / 2, 2.0 ** (-20 * t + 10) * wave / 2 + 1
+    )
     return np.where(t == 0, 0.0, np.where(t == 1, 1.0, inner))
 
 
@@ -188,8 +190,9 @@ def ease_in_bounce(t):
 
 
 def ease_in_out_bounce(t):
-    return np.where(t < 0.5, (1 - ease_out_bounce(1 - 2 * t)) / 2,
-                    (1 + ease_out_bounce(2 * t - 1)) / 2)
+    return np.where(
+        t < 0.5, (1 - ease_out_bounce(1 - 2 * t)) / 2, (1 + ease_out_bounce(2 * t - 1)) / 2
+    )
 
 
 EASINGS: dict[str, Easing] = {

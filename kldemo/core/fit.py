@@ -63,17 +63,25 @@ from kldemo.core.descent import MAX_NEWTON_STEPS, descend
 from kldemo.core.mixture import Mixture
 from kldemo.core.objective import Direction, Objective, coordinates, mixture_of, moments
 
-__all__ = ["DIRECTIONS", "PARAMETERS", "FitPath", "Gaussian", "Optima", "fit_path",
-           "optima", "optima_of_states"]
+__all__ = [
+    "DIRECTIONS",
+    "PARAMETERS",
+    "FitPath",
+    "Gaussian",
+    "Optima",
+    "fit_path",
+    "optima",
+    "optima_of_states",
+]
 
 DIRECTIONS: tuple[Direction, ...] = ("forward", "reverse")
 PARAMETERS = ("means", "stds", "weights")
-_ORDER = ("weights", "means", "stds")   # as a Mixture holds them
+_ORDER = ("weights", "means", "stds")  # as a Mixture holds them
 FloatArray = NDArray[np.float64]
 
-PATH_STEP = 0.05          # longest polyline segment, in metric units
-PATH_TOLERANCE = 1e-3     # sideways error of one flow step, in metric units
-DEDUPLICATE = 1e-6        # optima nearer than this (in the metric) are one
+PATH_STEP = 0.05  # longest polyline segment, in metric units
+PATH_TOLERANCE = 1e-3  # sideways error of one flow step, in metric units
+DEDUPLICATE = 1e-6  # optima nearer than this (in the metric) are one
 
 
 # -- paths -----------------------------------------------------------------------------
@@ -93,11 +101,11 @@ class FitPath:
     optimize: tuple[str, ...]
     start: Mixture
     end: Mixture
-    vertices: FloatArray      # (N, 3K)
-    arc: FloatArray           # (N,) cumulative arc length, arc[0] = 0
-    converged: bool           # the end is a local minimum, its gradient at rounding level
-    last_step: float          # metric length of the Newton step left at the end
-    gradient: float = 0.0     # metric norm of the gradient left at the end
+    vertices: FloatArray  # (N, 3K)
+    arc: FloatArray  # (N,) cumulative arc length, arc[0] = 0
+    converged: bool  # the end is a local minimum, its gradient at rounding level
+    last_step: float  # metric length of the Newton step left at the end
+    gradient: float = 0.0  # metric norm of the gradient left at the end
     left_saddles: bool = True  # False: it ended on a saddle it could not leave
 
     def warning(self) -> str | None:
@@ -105,10 +113,13 @@ class FitPath:
         if self.converged:
             return None
         if not self.left_saddles:
-            return (f"fit: {self.direction} stopped on a saddle it could not leave "
-                    f"(gradient {self.gradient:.1g} left)")
-        return (f"fit: {self.direction} stopped before converging "
-                f"(gradient {self.gradient:.1g} left)")
+            return (
+                f"fit: {self.direction} stopped on a saddle it could not leave "
+                f"(gradient {self.gradient:.1g} left)"
+            )
+        return (
+            f"fit: {self.direction} stopped before converging (gradient {self.gradient:.1g} left)"
+        )
 
     @property
     def length(self) -> float:
@@ -120,8 +131,9 @@ class FitPath:
         flat = e.reshape(-1)
         if self.length > 0 and len(self.arc) > 1:
             target = flat * self.length
-            index = np.clip(np.searchsorted(self.arc, target, side="right") - 1,
-                            0, len(self.arc) - 2)
+            index = np.clip(
+                np.searchsorted(self.arc, target, side="right") - 1, 0, len(self.arc) - 2
+            )
             span = self.arc[index + 1] - self.arc[index]
             fraction = np.clip((target - self.arc[index]) / span, 0.0, 1.0)[:, None]
             u = self.vertices[index] + fraction * (self.vertices[index + 1] - self.vertices[index])
@@ -131,21 +143,27 @@ class FitPath:
         logits = np.where(alive, u[:, :k], -np.inf)
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         weights /= weights.sum(axis=1, keepdims=True)
-        moved = {"weights": weights, "means": u[:, k:2 * k], "stds": np.exp(u[:, 2 * k:])}
+        moved = {"weights": weights, "means": u[:, k : 2 * k], "stds": np.exp(u[:, 2 * k :])}
         arrays = []
         for name in ("weights", "means", "stds"):
             start, end = getattr(self.start, name), getattr(self.end, name)
-            value = (moved[name] if name in self.optimize
-                     else np.broadcast_to(start, moved[name].shape))
-            value = np.where(flat[:, None] <= 0.0, start,
-                             np.where(flat[:, None] >= 1.0, end, value))
+            value = (
+                moved[name] if name in self.optimize else np.broadcast_to(start, moved[name].shape)
+            )
+            value = np.where(
+                flat[:, None] <= 0.0, start, np.where(flat[:, None] >= 1.0, end, value)
+            )
             arrays.append(value.reshape((*e.shape, k)))
         return Mixture(*arrays)
 
 
-def fit_path(p: Mixture, q: Mixture, direction: Direction,
-             optimize: Iterable[str] = PARAMETERS, max_newton_steps: int | None = None,
-             ) -> FitPath:
+def fit_path(
+    p: Mixture,
+    q: Mixture,
+    direction: Direction,
+    optimize: Iterable[str] = PARAMETERS,
+    max_newton_steps: int | None = None,
+) -> FitPath:
     """The natural-gradient descent path of q from its state to a local minimum of
     ``KL(p‖q)`` (``forward``) or ``KL(q‖p)`` (``reverse``).
 
@@ -178,8 +196,10 @@ def fit_path(p: Mixture, q: Mixture, direction: Direction,
         raise ValueError(f"direction must be forward or reverse, got {direction!r}")
     unknown = set(optimize) - set(PARAMETERS)
     if unknown:
-        raise ValueError(f"optimize names unknown parameters {sorted(unknown)}; "
-                         f"choose from {', '.join(PARAMETERS)}")
+        raise ValueError(
+            f"optimize names unknown parameters {sorted(unknown)}; "
+            f"choose from {', '.join(PARAMETERS)}"
+        )
     key = (_key(p), _key(q), direction, tuple(sorted(set(optimize))))
     return _cached_path(*key, MAX_NEWTON_STEPS if max_newton_steps is None else max_newton_steps)
 
@@ -189,8 +209,13 @@ def _key(m: Mixture) -> tuple[tuple[float, ...], ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_path(p_key: tuple, q_key: tuple, direction: Direction,
-                 optimize: tuple[str, ...], max_newton: int = MAX_NEWTON_STEPS) -> FitPath:
+def _cached_path(
+    p_key: tuple,
+    q_key: tuple,
+    direction: Direction,
+    optimize: tuple[str, ...],
+    max_newton: int = MAX_NEWTON_STEPS,
+) -> FitPath:
     p = Mixture(*(np.array(v) for v in p_key))
     q = Mixture(*(np.array(v) for v in q_key))
     problem = Objective(p, q, direction, optimize)
@@ -214,12 +239,24 @@ def _cached_path(p_key: tuple, q_key: tuple, direction: Direction,
             kept[-1] = u
     arc = np.array(arc)
     end = mixture_of(kept[-1], problem.k, problem.alive)
-    end = Mixture(*(value if name in optimize else np.array(getattr(q, name))
-                    for name, value in zip(_ORDER, end, strict=True)))
-    return FitPath(direction, optimize, Mixture(*(np.array(v) for v in q)), end,
-                   np.array(kept), arc, descent.converged and descent.minimum,
-                   descent.last_step, descent.gradient, descent.minimum or not descent.converged)
-
+    end = Mixture(
+        *(
+            value if name in optimize else np.array(getattr(q, name))
+            for name, value in zip(_ORDER, end, strict=True)
+        )
+    )
+    return FitPath(
+        direction,
+        optimize,
+        Mixture(*(np.array(v) for v in q)),
+        end,
+        np.array(kept),
+        arc,
+        descent.converged and descent.minimum,
+        descent.last_step,
+        descent.gradient,
+        descent.minimum or not descent.converged,
+    )
 
 
 # -- optima of a single Gaussian -------------------------------------------------------
@@ -299,8 +336,9 @@ def _cached_optima(p_key: tuple) -> Optima:
     for i in range(len(means) - 1):
         gap = means[i + 1] - means[i]
         if gap > 0:
-            starts.append((float(means[i] + gap / 2),
-                           float(max(gap / 2, min(stds[i], stds[i + 1])))))
+            starts.append(
+                (float(means[i] + gap / 2), float(max(gap / 2, min(stds[i], stds[i + 1]))))
+            )
     starts.append((mean, std))
 
     found: list[tuple[Gaussian, FloatArray]] = []

@@ -35,12 +35,12 @@ from kldemo.core.quadrature import (
 __all__ = ["Flat", "log_ratio_integral", "symmetric_integral"]
 
 FloatArray = NDArray[np.float64]
-Flat = tuple[FloatArray, FloatArray, FloatArray]    # (weights, means, stds), each (S, K)
+Flat = tuple[FloatArray, FloatArray, FloatArray]  # (weights, means, stds), each (S, K)
 
 _MAX_ROUNDS = 50
 _MAX_PANELS_PER_STATE = 20_000
 _BLOCK_BUDGET = 4_000_000  # bounds the temporaries of one block of states
-_CHUNK_BUDGET = 50_000     # elements per evaluation temporary (cache sized)
+_CHUNK_BUDGET = 50_000  # elements per evaluation temporary (cache sized)
 _EPS = np.finfo(float).eps
 # (relative, absolute, noise) tolerances of each integral.  The integrands of
 # JS, TV and squared Hellinger are >= 0, so a relative tolerance holds down to
@@ -48,12 +48,22 @@ _EPS = np.finfo(float).eps
 # densities, ~1e-16) dominates: there TV's integrand is noise of ~1e-16 and
 # those of JS and Hellinger^2 (~f^2/8) noise of ~1e-16 |f|, ~1e-16 sqrt(value)
 # in total; asking for less than that noise would only bisect it forever.
-_TOLERANCES = {"kl": (1e-13, 1e-15, 0.0), "js": (1e-13, 1e-30, 4 * _EPS),
-               "tv": (1e-13, 1e-16, 0.0), "hellinger": (1e-13, 1e-30, 4 * _EPS)}
+_TOLERANCES = {
+    "kl": (1e-13, 1e-15, 0.0),
+    "js": (1e-13, 1e-30, 4 * _EPS),
+    "tv": (1e-13, 1e-16, 0.0),
+    "hellinger": (1e-13, 1e-30, 4 * _EPS),
+}
 
 
-def _log_mixture(z: FloatArray, minus_half_z2: FloatArray, params: FloatArray,
-                 own_first: bool, out: FloatArray, work: FloatArray) -> FloatArray:
+def _log_mixture(
+    z: FloatArray,
+    minus_half_z2: FloatArray,
+    params: FloatArray,
+    own_first: bool,
+    out: FloatArray,
+    work: FloatArray,
+) -> FloatArray:
     """log Σ_c exp(kappa_c - y_c^2/2) at nodes z (node, panel), written to out.
 
     params (3, K, panel) holds alpha/sqrt(2), beta/sqrt(2) and kappa: per-panel
@@ -76,7 +86,7 @@ def _log_mixture(z: FloatArray, minus_half_z2: FloatArray, params: FloatArray,
         second, larger = log_component(1, work[0]), work[1]
         np.maximum(out, second, out=larger)
         np.minimum(out, second, out=out)
-        out -= larger                       # <= 0; -inf only for a zero weight
+        out -= larger  # <= 0; -inf only for a zero weight
         # Clipping changes nothing visible and keeps exp and log1p off their
         # slow paths for huge and subnormal arguments.
         np.maximum(out, CLIP, out=out)
@@ -95,8 +105,15 @@ def _log_mixture(z: FloatArray, minus_half_z2: FloatArray, params: FloatArray,
     return out
 
 
-def _paired_log_ratio(z: FloatArray, minus_half_z2: FloatArray, a: FloatArray, b: FloatArray,
-                      d: FloatArray, out: FloatArray, work: FloatArray) -> FloatArray:
+def _paired_log_ratio(
+    z: FloatArray,
+    minus_half_z2: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    d: FloatArray,
+    out: FloatArray,
+    work: FloatArray,
+) -> FloatArray:
     """f = log a - log b at nodes z, for mixtures whose components pair up
     (component c of b is a perturbation of component c of a), written to out.
 
@@ -122,7 +139,7 @@ def _paired_log_ratio(z: FloatArray, minus_half_z2: FloatArray, a: FloatArray, b
     ratio, delta, factor = np.zeros(z.shape), np.empty(z.shape), np.empty(z.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         terms -= largest
-        np.exp(terms, out=terms)                        # π_c, unnormalised; no clipping
+        np.exp(terms, out=terms)  # π_c, unnormalised; no clipping
         for c in range(len(kappa)):
             np.multiply(d[1][c], z, out=delta)
             delta += d[0][c]
@@ -132,7 +149,7 @@ def _paired_log_ratio(z: FloatArray, minus_half_z2: FloatArray, a: FloatArray, b
             np.subtract(d[2][c], delta, out=delta)
             np.expm1(delta, out=delta)
             delta *= terms[c]
-            missing = kappa[c] == -np.inf                # zero weight in a: no π_c
+            missing = kappa[c] == -np.inf  # zero weight in a: no π_c
             if missing.any():
                 delta[:, missing] = 0.0
             ratio += delta
@@ -141,7 +158,7 @@ def _paired_log_ratio(z: FloatArray, minus_half_z2: FloatArray, a: FloatArray, b
         log_a = np.log(total, out=total)
         log_a += largest
         for c in range(len(kappa)):
-            missing = kappa[c] == -np.inf                # but b_c / a instead
+            missing = kappa[c] == -np.inf  # but b_c / a instead
             if missing.any():
                 log_b_c = b[2][c] - (b[0][c] + b[1][c] * z) ** 2
                 ratio = np.where(missing, ratio + np.exp(log_b_c - log_a), ratio)
@@ -153,9 +170,12 @@ def _paired_log_ratio(z: FloatArray, minus_half_z2: FloatArray, a: FloatArray, b
     return out
 
 
-def _integrand(a_params: FloatArray, b_params: FloatArray,
-               transform: Callable[[FloatArray], FloatArray] | None,
-               d_params: FloatArray | None = None) -> Integrand:
+def _integrand(
+    a_params: FloatArray,
+    b_params: FloatArray,
+    transform: Callable[[FloatArray], FloatArray] | None,
+    d_params: FloatArray | None = None,
+) -> Integrand:
     """``e^(-z²/2) g(f(z))`` at nodes z of panels of jobs job, for the driver; a_params,
     b_params are (3, K, job), and d_params, if given, the differences that
     `_paired_log_ratio` uses."""
@@ -163,11 +183,10 @@ def _integrand(a_params: FloatArray, b_params: FloatArray,
 
     def integrand(z: FloatArray, job: NDArray[np.intp]) -> FloatArray:
         # Parameters per panel, gathered row by row (1-d gathers are fast).
-        a_panel, b_panel, *d_panel = (np.empty(params.shape[:2] + job.shape)
-                                      for params in gathered)
+        a_panel, b_panel, *d_panel = (np.empty(params.shape[:2] + job.shape) for params in gathered)
         for params, panel in zip(gathered, (a_panel, b_panel, *d_panel), strict=True):
             for row in np.ndindex(params.shape[:2]):
-                np.take(params[row], job, out=panel[row], mode="clip")   # job is in range
+                np.take(params[row], job, out=panel[row], mode="clip")  # job is in range
         minus_half_z2, f = np.empty(z.shape), np.empty(z.shape)
         work = np.empty((2, *z.shape))
         np.multiply(np.square(z, out=minus_half_z2), -0.5, out=minus_half_z2)
@@ -183,8 +202,13 @@ def _integrand(a_params: FloatArray, b_params: FloatArray,
     return integrand
 
 
-def _log_ratio(z: FloatArray, job: NDArray[np.intp], a_packed: FloatArray,
-               b_packed: FloatArray, d_packed: FloatArray | None) -> FloatArray:
+def _log_ratio(
+    z: FloatArray,
+    job: NDArray[np.intp],
+    a_packed: FloatArray,
+    b_packed: FloatArray,
+    d_packed: FloatArray | None,
+) -> FloatArray:
     """f = log a - log b at points z (point, n) of the jobs job (n,), in chunks
     (from `_paired_log_ratio` when d_packed is given)."""
     out = np.empty(z.shape)
@@ -195,18 +219,29 @@ def _log_ratio(z: FloatArray, job: NDArray[np.intp], a_packed: FloatArray,
         minus_half_z2, log_b = -0.5 * zn * zn, np.empty(zn.shape)
         work = np.empty((2, *zn.shape))
         if d_packed is not None:
-            out[:, part] = _paired_log_ratio(zn, minus_half_z2, a_packed[:, :, jobs],
-                                             b_packed[:, :, jobs], d_packed[:, :, jobs], log_b,
-                                             work)
+            out[:, part] = _paired_log_ratio(
+                zn,
+                minus_half_z2,
+                a_packed[:, :, jobs],
+                b_packed[:, :, jobs],
+                d_packed[:, :, jobs],
+                log_b,
+                work,
+            )
             continue
         _log_mixture(zn, minus_half_z2, a_packed[:, :, jobs], True, out[:, part], work)
         out[:, part] -= _log_mixture(zn, minus_half_z2, b_packed[:, :, jobs], False, log_b, work)
     return out
 
 
-def _split_at_roots(left: FloatArray, right: FloatArray, job: NDArray[np.intp],
-                    a_packed: FloatArray, b_packed: FloatArray, d_packed: FloatArray | None,
-                    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+def _split_at_roots(
+    left: FloatArray,
+    right: FloatArray,
+    job: NDArray[np.intp],
+    a_packed: FloatArray,
+    b_packed: FloatArray,
+    d_packed: FloatArray | None,
+) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
     """The panels, split at the real roots of f = log a - log b (where a = b).
 
     |a - b| has a kink at each; split there, it is analytic on every panel, and
@@ -222,14 +257,19 @@ def _split_at_roots(left: FloatArray, right: FloatArray, job: NDArray[np.intp],
     node, panel = np.nonzero(np.sign(f[:-1]) * np.sign(f[1:]) < 0)
     if panel.size == 0:
         return left, right, job
-    lo, hi, sign_lo, root_job = z[node, panel], z[node + 1, panel], np.sign(f[node, panel]), \
-        job[panel]
+    lo, hi, sign_lo, root_job = (
+        z[node, panel],
+        z[node + 1, panel],
+        np.sign(f[node, panel]),
+        job[panel],
+    )
     for _ in range(60):
         middle = 0.5 * (lo + hi)
         if np.all((middle == lo) | (middle == hi)):
             break
-        same = np.sign(_log_ratio(middle[None], root_job, a_packed, b_packed, d_packed)[0]
-                       ) == sign_lo
+        same = (
+            np.sign(_log_ratio(middle[None], root_job, a_packed, b_packed, d_packed)[0]) == sign_lo
+        )
         lo, hi = np.where(same, middle, lo), np.where(same, hi, middle)
     root = 0.5 * (lo + hi)
     # Every panel from its left end and its roots, in order, to its right end.
@@ -250,13 +290,12 @@ def _jobs(a: Flat, b: Flat, kind: str) -> tuple[FloatArray, ...]:
     (3, K, job) for the integrand, with the differences of paired components)."""
     a_weights, a_means, a_stds = a
     n_states, n_a = a_weights.shape
-    state, own = np.nonzero(a_weights > 0)              # one job per present component
+    state, own = np.nonzero(a_weights > 0)  # one job per present component
     weight = a_weights[state, own]
     # Each job's own component goes first: its log density is just kappa - z^2/2.
     order = np.array([[i] + [c for c in range(n_a) if c != i] for i in range(n_a)])[own]
     own_mean, own_std = a_means[state, own][:, None], a_stds[state, own][:, None]
-    a_params = component_params(own_mean, own_std,
-                                 *(array[state[:, None], order] for array in a))
+    a_params = component_params(own_mean, own_std, *(array[state[:, None], order] for array in a))
     # JS, TV and Hellinger of mixtures with as many components: b's in a's
     # order, so that component c of b pairs with component c of a.
     # Components pair by the order of their means, so that pairing survives
@@ -272,8 +311,9 @@ def _jobs(a: Flat, b: Flat, kind: str) -> tuple[FloatArray, ...]:
     # Packed ([alpha, beta, kappa], component, job), alpha and beta scaled so
     # that kappa - (alpha + beta z)^2 is the log density.
     scale = np.array([np.sqrt(0.5), np.sqrt(0.5), 1.0])[:, None, None]
-    a_packed, b_packed = (np.stack([p.T for p in params]) * scale
-                          for params in (a_params, b_params))
+    a_packed, b_packed = (
+        np.stack([p.T for p in params]) * scale for params in (a_params, b_params)
+    )
     d_packed = None
     if paired:
         (wa, ma, sa), (wb, mb, sb) = (array[state[:, None], order] for array in a), b_ordered
@@ -295,11 +335,21 @@ def _integrate_block(a: Flat, b: Flat, kind: str) -> FloatArray:
     if kind == "tv":
         left, right, job = _split_at_roots(left, right, job, a_packed, b_packed, d_packed)
     chunk = max(64, _CHUNK_BUDGET // (NODES.size * max(a_packed.shape[1], b_packed.shape[1])))
-    rule = StateTolerance(state, weight, n_states, *_TOLERANCES[kind],
-                          max_panels=_MAX_PANELS_PER_STATE)
-    return integrate(left, right, job, _integrand(a_packed, b_packed, _TERMS[kind], d_packed),
-                     rule, n_states, group=state, weight=weight, chunk=chunk,
-                     max_rounds=_MAX_ROUNDS)
+    rule = StateTolerance(
+        state, weight, n_states, *_TOLERANCES[kind], max_panels=_MAX_PANELS_PER_STATE
+    )
+    return integrate(
+        left,
+        right,
+        job,
+        _integrand(a_packed, b_packed, _TERMS[kind], d_packed),
+        rule,
+        n_states,
+        group=state,
+        weight=weight,
+        chunk=chunk,
+        max_rounds=_MAX_ROUNDS,
+    )
 
 
 def log_ratio_integral(a: Flat, b: Flat, kind: str) -> FloatArray:
@@ -310,17 +360,22 @@ def log_ratio_integral(a: Flat, b: Flat, kind: str) -> FloatArray:
     n_states, n_a = a[0].shape
     n_b = b[0].shape[1]
     out = np.zeros(n_states)
-    rest: slice | NDArray[np.intp] = slice(None)          # the usual case: no copies
+    rest: slice | NDArray[np.intp] = slice(None)  # the usual case: no copies
     if n_a == n_b:
         same = np.all((a[0] == b[0]) & (a[1] == b[1]) & (a[2] == b[2]), axis=1)
         if same.any():
             rest = np.flatnonzero(~same)
             a, b = tuple(x[rest] for x in a), tuple(x[rest] for x in b)
     block = max(1, _BLOCK_BUDGET // (n_a * (n_a * n_a + n_b * n_b) * (max(n_a, n_b) + 32)))
-    out[rest] = np.concatenate([np.empty(0)] + [
-        _integrate_block(tuple(x[s:s + block] for x in a), tuple(x[s:s + block] for x in b),
-                         kind)
-        for s in range(0, a[0].shape[0], block)])
+    out[rest] = np.concatenate(
+        [np.empty(0)]
+        + [
+            _integrate_block(
+                tuple(x[s : s + block] for x in a), tuple(x[s : s + block] for x in b), kind
+            )
+            for s in range(0, a[0].shape[0], block)
+        ]
+    )
     return out
 
 
@@ -330,9 +385,9 @@ def _js_term(f: FloatArray) -> FloatArray:
     # between the two halves, so it stays accurate when JS is tiny.  Per unit
     # of p + q, with u = |f|/2 (so that atanh t = u), g = u tanh u - log cosh u.
     u = 0.5 * np.abs(f)
-    small = np.minimum(u, 1.0)        # log cosh u = log1p(2 sinh^2(u/2)), exact near 0
+    small = np.minimum(u, 1.0)  # log cosh u = log1p(2 sinh^2(u/2)), exact near 0
     near = small * np.tanh(small) - np.log1p(2.0 * np.sinh(0.5 * small) ** 2)
-    e = np.exp(-2.0 * np.maximum(u, 1.0))   # far: log 2 - 2u e^-2u/(1 + e^-2u) - log1p(e^-2u)
+    e = np.exp(-2.0 * np.maximum(u, 1.0))  # far: log 2 - 2u e^-2u/(1 + e^-2u) - log1p(e^-2u)
     far = np.log(2.0) - 2.0 * np.maximum(u, 1.0) * e / (1.0 + e) - np.log1p(e)
     return np.where(u < 1.0, near, far)
 

@@ -38,8 +38,9 @@ class Mixture:
         """The arrays of a config's mixture; weights normalised (see :func:`normalised`)."""
         k = len(params["means"])
         weights = normalised(params.get("weights") or [1.0] * k)
-        return cls(*(np.asarray(v, dtype=float)
-                     for v in (weights, params["means"], params["stds"])))
+        return cls(
+            *(np.asarray(v, dtype=float) for v in (weights, params["means"], params["stds"]))
+        )
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.weights, self.means, self.stds))
@@ -55,8 +56,12 @@ class Mixture:
         """This mixture with the named parameters replaced (weights normalised)."""
         if "weights" in params:
             params = {**params, "weights": normalised(params["weights"])}
-        return Mixture(*(np.asarray(params[name], dtype=float) if name in params else v
-                         for name, v in zip(PARAMS, self, strict=True)))
+        return Mixture(
+            *(
+                np.asarray(params[name], dtype=float) if name in params else v
+                for name, v in zip(PARAMS, self, strict=True)
+            )
+        )
 
     def blend(self, other: Mixture, e: np.ndarray | float) -> Mixture:
         """``(1 - e) * self + e * other``, with e broadcast over leading axes."""

@@ -25,16 +25,20 @@ __all__ = ["FLOW_RTOL", "POLISH_RTOL", "Objective", "coordinates", "mixture_of",
 Direction = Literal["forward", "reverse"]
 FloatArray = NDArray[np.float64]
 
-FLOW_RTOL = 1e-10         # quadrature tolerance while following the flow
-POLISH_RTOL = 1e-14       # ... and while polishing the optimum
-PANEL_ATOL = 1e-17         # absolute error allowed of one panel
-MAX_PANELS = 20_000       # quadrature panels over all jobs at once
+FLOW_RTOL = 1e-10  # quadrature tolerance while following the flow
+POLISH_RTOL = 1e-14  # ... and while polishing the optimum
+PANEL_ATOL = 1e-17  # absolute error allowed of one panel
+MAX_PANELS = 20_000  # quadrature panels over all jobs at once
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _expectations(centres: FloatArray, scales: FloatArray, mixtures: Sequence[Mixture],
-                  integrand: Callable[[NDArray[np.intp], FloatArray], FloatArray],
-                  rtol: float) -> FloatArray:
+def _expectations(
+    centres: FloatArray,
+    scales: FloatArray,
+    mixtures: Sequence[Mixture],
+    integrand: Callable[[NDArray[np.intp], FloatArray], FloatArray],
+    rtol: float,
+) -> FloatArray:
     """``∫ φ(z) F(job, z) dz`` for every job, an array (outputs, jobs).
 
     Job j integrates in ``z = (x - centres[j]) / scales[j]``, on the panels
@@ -48,8 +52,9 @@ def _expectations(centres: FloatArray, scales: FloatArray, mixtures: Sequence[Mi
     own_mean, own_std = centres[:, None], scales[:, None]
     params: tuple[FloatArray, ...] = ()
     for m in mixtures:
-        params += component_params(own_mean, own_std,
-                                   *(np.broadcast_to(v, (jobs, v.size)) for v in m))
+        params += component_params(
+            own_mean, own_std, *(np.broadcast_to(v, (jobs, v.size)) for v in m)
+        )
     left, right, job = initial_panels(params)
 
     def weighted(z: FloatArray, job: NDArray[np.intp]) -> FloatArray:
@@ -59,8 +64,9 @@ def _expectations(centres: FloatArray, scales: FloatArray, mixtures: Sequence[Mi
     return integrate(left, right, job, weighted, rule, jobs, max_rounds=60)
 
 
-def _log_components(m: Mixture, centres: FloatArray, scales: FloatArray,
-                    job: NDArray[np.intp], z: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _log_components(
+    m: Mixture, centres: FloatArray, scales: FloatArray, job: NDArray[np.intp], z: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """``log N(x; m_c, s_c) + log √(2π)`` and ``(x - m_c) / s_c`` for every component c,
     shaped (components, nodes, panels), at ``x = centres[job] + scales[job] z``.
 
@@ -89,7 +95,7 @@ def mixture_of(u: FloatArray, k: int, alive: NDArray[np.bool_]) -> Mixture:
     """Weights, means and stds from ``u = (logits, means, log stds)``."""
     logits = np.where(alive, u[:k], -np.inf)
     weights = np.exp(logits - logits.max())
-    return Mixture(weights / weights.sum(), u[k:2 * k].copy(), np.exp(u[2 * k:]))
+    return Mixture(weights / weights.sum(), u[k : 2 * k].copy(), np.exp(u[2 * k :]))
 
 
 def coordinates(q: Mixture) -> FloatArray:
@@ -121,7 +127,7 @@ class Objective:
         free[2] = "stds" in optimize
         free &= self.alive
         if free[0].sum() < 2:
-            free[0] = False           # one live weight has nowhere to go
+            free[0] = False  # one live weight has nowhere to go
         self.free = free.reshape(-1)
         self.p_mean, self.p_var = moments(self.p)
 
@@ -131,8 +137,8 @@ class Objective:
         k, w = self.k, q.weights
         g = np.zeros((3 * k, 3 * k))
         g[:k, :k] = np.diag(w) - np.outer(w, w)
-        g[k:2 * k, k:2 * k] = np.diag(w / q.stds**2)
-        g[2 * k:, 2 * k:] = np.diag(2.0 * w)
+        g[k : 2 * k, k : 2 * k] = np.diag(w / q.stds**2)
+        g[2 * k :, 2 * k :] = np.diag(2.0 * w)
         return g
 
     def inner(self, u: FloatArray, a: FloatArray, b: FloatArray) -> float:
@@ -140,8 +146,11 @@ class Objective:
         q = mixture_of(u, self.k, self.alive)
         k, w = self.k, q.weights
         da, db = a[:k] - np.dot(w, a[:k]), b[:k] - np.dot(w, b[:k])
-        return float(np.dot(w, da * db) + np.dot(w, a[k:2 * k] * b[k:2 * k] / q.stds**2)
-                     + 2 * np.dot(w, a[2 * k:] * b[2 * k:]))
+        return float(
+            np.dot(w, da * db)
+            + np.dot(w, a[k : 2 * k] * b[k : 2 * k] / q.stds**2)
+            + 2 * np.dot(w, a[2 * k :] * b[2 * k :])
+        )
 
     def norm(self, u: FloatArray, du: FloatArray) -> float:
         return math.sqrt(max(self.inner(u, du, du), 0.0))
@@ -151,7 +160,7 @@ class Objective:
         k = self.k
         columns = [np.eye(3 * k)[:, i] for i in np.flatnonzero(self.free[k:]) + k]
         free_logits = np.flatnonzero(self.free[:k])
-        if free_logits.size >= 2:   # logits up to a common shift: the sum-zero directions
+        if free_logits.size >= 2:  # logits up to a common shift: the sum-zero directions
             inner = np.zeros((3 * k, free_logits.size))
             inner[free_logits, np.arange(free_logits.size)] = 1.0
             shifts = inner[:, 1:] - inner[:, :1]
@@ -164,7 +173,9 @@ class Objective:
     def velocity(self, u: FloatArray, grad: FloatArray) -> FloatArray:
         q = mixture_of(u, self.k, self.alive)
         k, w = self.k, np.maximum(q.weights, 1e-300)
-        v = np.concatenate([-grad[:k] / w, -grad[k:2 * k] * q.stds**2 / w, -grad[2 * k:] / (2 * w)])
+        v = np.concatenate(
+            [-grad[:k] / w, -grad[k : 2 * k] * q.stds**2 / w, -grad[2 * k :] / (2 * w)]
+        )
         return np.where(self.free, v, 0.0)
 
     def gradient(self, u: FloatArray, rtol: float) -> FloatArray:
@@ -216,15 +227,17 @@ class Objective:
         def integrand(job: NDArray[np.intp], z: FloatArray) -> FloatArray:
             log_n, standard = _log_components(p, m, s, job, z)
             log_p = _log_sum(log_n, p.weights)
-            r = np.exp(log_n + np.log(np.where(p.weights > 0, p.weights, 1e-300))[:, None, None]
-                       - log_p)
-            slope = -standard / p.stds[:, None, None]                     # (log N_c)'
+            r = np.exp(
+                log_n + np.log(np.where(p.weights > 0, p.weights, 1e-300))[:, None, None] - log_p
+            )
+            slope = -standard / p.stds[:, None, None]  # (log N_c)'
             g1 = np.sum(r * slope, axis=0)
             g2 = np.sum(r * ((slope - g1) ** 2 - 1.0 / p.stds[:, None, None] ** 2), axis=0)
             return np.stack([log_p - 0.5 * _LOG_2PI, g1, z * g1, g2, z * g2, z * z * g2])
 
-        e_log_p, e_g1, e_zg1, e_g2, e_zg2, e_zzg2 = _expectations(
-            m, s, (p, q), integrand, rtol)[:, 0]
+        e_log_p, e_g1, e_zg1, e_g2, e_zg2, e_zzg2 = _expectations(m, s, (p, q), integrand, rtol)[
+            :, 0
+        ]
         sf = float(s[0])
         value = -math.log(sf) - 0.5 * (_LOG_2PI + 1.0) - e_log_p
         grad = np.array([0.0, -e_g1, -1.0 - sf * e_zg1])
@@ -249,7 +262,7 @@ class Objective:
 
             def integrand(job: NDArray[np.intp], z: FloatArray) -> FloatArray:
                 h = h_at(job, z)
-                shifted = h - h0[job]        # E[z] = E[z² - 1] = 0: subtracting is exact
+                shifted = h - h0[job]  # E[z] = E[z² - 1] = 0: subtracting is exact
                 return np.stack([h, z * shifted, (z * z - 1.0) * shifted])
 
             e_h, e_zh, e_z2h = _expectations(centres, scales, (q, p), integrand, rtol)
@@ -263,7 +276,7 @@ class Objective:
 
             def integrand(job: NDArray[np.intp], z: FloatArray) -> FloatArray:
                 log_n, u = _log_components(q, centres, scales, job, z)
-                ratio = np.exp(log_n - _log_sum(log_n, q.weights))   # N_c / q
+                ratio = np.exp(log_n - _log_sum(log_n, q.weights))  # N_c / q
                 return np.concatenate([ratio, ratio * u, ratio * (u * u - 1.0)])
 
             per_job = _expectations(centres, scales, (p, q), integrand, rtol)

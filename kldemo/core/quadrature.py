@@ -38,8 +38,19 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["KRONROD", "NODES", "RULES", "Z_MAX", "PanelTolerance", "Panels", "StateTolerance",
-           "component_params", "error_estimate", "initial_panels", "integrate"]
+__all__ = [
+    "KRONROD",
+    "NODES",
+    "RULES",
+    "Z_MAX",
+    "PanelTolerance",
+    "Panels",
+    "StateTolerance",
+    "component_params",
+    "error_estimate",
+    "initial_panels",
+    "integrate",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -49,38 +60,67 @@ BoolArray = NDArray[np.bool_]
 # non-negative half of [-1, 1]; the Gauss nodes are the odd ones.  On the even
 # ones an 11-point interpolatory rule (exact to degree 11) gives a second,
 # independent error indicator.
-_XK = np.array([0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
-                0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
-                0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
-                0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
-                0.294392862701460198131126603103866, 0.148874338981631210884826001129720, 0.0])
-_WK = np.array([0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
-                0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
-                0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
-                0.123491976262065851077600525452058, 0.134709217311473325928054001771707,
-                0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
-                0.149445554002916905664936468389821])
+_XK = np.array(
+    [
+        0.995657163025808080735527280689003,
+        0.973906528517171720077964012084452,
+        0.930157491355708226001207180059508,
+        0.865063366688984510732096688423493,
+        0.780817726586416897063717578345042,
+        0.679409568299024406234327365114874,
+        0.562757134668604683339000099272694,
+        0.433395394129247190799265943165784,
+        0.294392862701460198131126603103866,
+        0.148874338981631210884826001129720,
+        0.0,
+    ]
+)
+_WK = np.array(
+    [
+        0.011694638867371874278064396062192,
+        0.032558162307964727478818972459390,
+        0.054755896574351996031381300244580,
+        0.075039674810919952767043140916190,
+        0.093125454583697605535065465083366,
+        0.109387158802297641899210590325805,
+        0.123491976262065851077600525452058,
+        0.134709217311473325928054001771707,
+        0.142775938577060080797094273138717,
+        0.147739104901338491374841515972068,
+        0.149445554002916905664936468389821,
+    ]
+)
 _WG, _WL = np.zeros(11), np.zeros(11)
-_WG[1::2] = [0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
-             0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
-             0.295524224714752870173892994651338]
-_WL[0::2] = [0.022516403409274716939, 0.10897571241180882979, 0.18677625941453204631,
-             0.24650565268786806814, 0.28599922235261054602, 0.29845349944781158561]
+_WG[1::2] = [
+    0.066671344308688137593568809893332,
+    0.149451349150580593145776339657697,
+    0.219086362515982043995534934228163,
+    0.269266719309996355091226921569469,
+    0.295524224714752870173892994651338,
+]
+_WL[0::2] = [
+    0.022516403409274716939,
+    0.10897571241180882979,
+    0.18677625941453204631,
+    0.24650565268786806814,
+    0.28599922235261054602,
+    0.29845349944781158561,
+]
 NODES = np.concatenate([-_XK[:-1], _XK[::-1]])
 RULES = np.stack([np.concatenate([w[:-1], w[::-1]]) for w in (_WK, _WG, _WL)])
 KRONROD = RULES[0]
 
 Z_MAX = 9.0
 _BASE_GRID = np.array([-Z_MAX, -4.0, 0.0, 4.0, Z_MAX])  # resolves φ itself
-_BASE_SPACING = 2.0      # the panel size the base grid sets
-_SING_Y_MAX = 3.0        # singularities farther from the real axis do no harm
-_SING_Y_MIN = 1e-9       # nearer ones act as kinks; finer grading gains nothing
-_FIRST_STEP = 2.5        # first graded offset, in units of y
-_GRADING = 4.0           # ratio of successive graded offsets
-_GRADED_MAX = 4.0        # so that a base panel beyond starts 1/3 of its width away
-_MERGE = 0.3             # drop points nearer than this many panel sizes to a finer one
+_BASE_SPACING = 2.0  # the panel size the base grid sets
+_SING_Y_MAX = 3.0  # singularities farther from the real axis do no harm
+_SING_Y_MIN = 1e-9  # nearer ones act as kinks; finer grading gains nothing
+_FIRST_STEP = 2.5  # first graded offset, in units of y
+_GRADING = 4.0  # ratio of successive graded offsets
+_GRADED_MAX = 4.0  # so that a base panel beyond starts 1/3 of its width away
+_MERGE = 0.3  # drop points nearer than this many panel sizes to a finer one
 NEGLIGIBLE_LOG = -40.0  # a component this far below the mixture is invisible
-CLIP = -100.0            # log-ratios below this add nothing (e^-100 = 4e-44)
+CLIP = -100.0  # log-ratios below this add nothing (e^-100 = 4e-44)
 _EPS = np.finfo(float).eps
 
 # Seen from the standardised variable z of the integrating component (m_i, s_i),
@@ -88,18 +128,26 @@ _EPS = np.finfo(float).eps
 # with alpha_c = (m_i - m_c)/s_c, beta_c = s_i/s_c and kappa_c = log(w_c s_i/s_c).
 # The constant is the same in p and q, so it cancels in f.
 
-def component_params(own_mean: FloatArray, own_std: FloatArray, weights: FloatArray,
-                      means: FloatArray, stds: FloatArray) -> tuple[FloatArray, ...]:
+
+def component_params(
+    own_mean: FloatArray,
+    own_std: FloatArray,
+    weights: FloatArray,
+    means: FloatArray,
+    stds: FloatArray,
+) -> tuple[FloatArray, ...]:
     beta = own_std / stds
-    kappa = np.full(weights.shape, -np.inf)             # zero weight: no component
+    kappa = np.full(weights.shape, -np.inf)  # zero weight: no component
     np.log(weights, out=kappa, where=weights > 0)
     return (own_mean - means) / stds, beta, kappa + np.log(beta)
 
 
-
-def _singularities(alpha: FloatArray, beta: FloatArray, kappa: FloatArray,
-                   pairs: list[tuple[int, int]] | None = None,
-                   ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+def _singularities(
+    alpha: FloatArray,
+    beta: FloatArray,
+    kappa: FloatArray,
+    pairs: list[tuple[int, int]] | None = None,
+) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
     """Singularities of log Σ_c exp(h_c) near the real axis, a pair at a time.
 
     log(e^h_c + e^h_d) is singular where h_c - h_d = iπ (and at the conjugate):
@@ -117,49 +165,61 @@ def _singularities(alpha: FloatArray, beta: FloatArray, kappa: FloatArray,
         for c, d in pairs:
             a = (beta[c] - beta[d]) * (beta[c] + beta[d])
             b = alpha[c] * beta[c] - alpha[d] * beta[d]
-            constant = ((alpha[c] - alpha[d]) * (alpha[c] + alpha[d])
-                        - 2.0 * (kappa[c] - kappa[d]) + 2j * np.pi)
+            constant = (
+                (alpha[c] - alpha[d]) * (alpha[c] + alpha[d])
+                - 2.0 * (kappa[c] - kappa[d])
+                + 2j * np.pi
+            )
             root = np.sqrt(b * b - a * constant)
-            q = -(b + np.where((b * root).real >= 0, root, -root))    # no cancellation
+            q = -(b + np.where((b * root).real >= 0, root, -root))  # no cancellation
             for z in (q / a, constant / q):
                 roots.append(z)
-                x = z.real     # h_c - h_d at x, to see whether the pair matters there
+                x = z.real  # h_c - h_d at x, to see whether the pair matters there
                 differences.append(-0.5 * ((a * x + 2.0 * b) * x + constant.real))
         roots = np.stack(roots) if roots else np.empty((0, alpha.shape[1]), complex)
         x, y = roots.real, np.abs(roots.imag)
         candidate = (np.abs(x) < Z_MAX) & (y < _SING_Y_MAX)
-        if len(kappa) == 2:      # min(h_c, h_d) - log(e^h_c + e^h_d) = -softplus(|h_c - h_d|)
+        if len(kappa) == 2:  # min(h_c, h_d) - log(e^h_c + e^h_d) = -softplus(|h_c - h_d|)
             relevant = np.abs(np.array(differences)) < -NEGLIGIBLE_LOG
-        else:                    # a third component may hide the pair
+        else:  # a third component may hide the pair
             x = np.where(candidate, x, 0.0)
             h = [kappa[c] - 0.5 * (alpha[c] + beta[c] * x) ** 2 for c in range(len(kappa))]
             largest = np.maximum.reduce(h)
             log_mix = largest + np.log(sum(np.exp(np.maximum(h_c - largest, CLIP)) for h_c in h))
-            weaker = np.array([np.minimum(h[c][k], h[d][k]) for k, (c, d)
-                               in enumerate(pair for pair in pairs for _ in range(2))])
+            weaker = np.array(
+                [
+                    np.minimum(h[c][k], h[d][k])
+                    for k, (c, d) in enumerate(pair for pair in pairs for _ in range(2))
+                ]
+            )
             relevant = weaker.reshape(x.shape) - log_mix > NEGLIGIBLE_LOG
     root, job = np.nonzero(candidate & relevant)
     return job, x[root, job], y[root, job]
 
 
-def _graded_points(job: NDArray[np.intp], x: FloatArray, y: FloatArray,
-                   ) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+def _graded_points(
+    job: NDArray[np.intp],
+    x: FloatArray,
+    y: FloatArray,
+) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
     """x and x ± FIRST_STEP y GRADING^k for offsets up to GRADED_MAX, with the
     offset of each (0 for x itself): the panel size it sets."""
     step = _FIRST_STEP * np.maximum(y, _SING_Y_MIN)
     levels = np.ceil(np.log(_GRADED_MAX / step) / np.log(_GRADING) + 1e-9)
     count = 1 + 2 * np.maximum(levels, 0).astype(np.intp)
     owner = np.repeat(np.arange(x.size), count)
-    index = np.arange(owner.size) - (np.cumsum(count) - count)[owner]   # 0, 1, 2, ...
+    index = np.arange(owner.size) - (np.cumsum(count) - count)[owner]  # 0, 1, 2, ...
     factor = np.concatenate([[0.0], _GRADING ** np.arange(count.max(initial=1) // 2)])
-    offset = step[owner] * factor[(index + 1) // 2]                   # 0, s, s, 4s, 4s, ...
+    offset = step[owner] * factor[(index + 1) // 2]  # 0, s, s, 4s, 4s, ...
     points = x[owner] + np.where(index % 2 == 1, -offset, offset)
     inside = np.abs(points) < Z_MAX
     return job[owner][inside], points[inside], offset[inside]
 
 
-def initial_panels(params: tuple[FloatArray, ...], union: bool = False,
-                    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+def initial_panels(
+    params: tuple[FloatArray, ...],
+    union: bool = False,
+) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
     """Flat panels (left, right, job): the base grid and the graded points.
 
     params are the (alpha, beta, kappa) of a and of b.  With union, also the
@@ -176,16 +236,20 @@ def initial_panels(params: tuple[FloatArray, ...], union: bool = False,
     if union:
         n_a = params[2].shape[1]
         cross = [(c, n_a + d) for c in range(n_a) for d in range(params[5].shape[1])]
-        found.append(_singularities(*(np.concatenate([params[k], params[k + 3]], axis=1)
-                                      for k in range(3)), pairs=cross))
+        found.append(
+            _singularities(
+                *(np.concatenate([params[k], params[k + 3]], axis=1) for k in range(3)), pairs=cross
+            )
+        )
     for singularities in found:
-        for array, new in zip((jobs, points, spacings), _graded_points(*singularities),
-                              strict=True):
+        for array, new in zip(
+            (jobs, points, spacings), _graded_points(*singularities), strict=True
+        ):
             array.append(new)
     job, z, spacing = (np.concatenate(v) for v in (jobs, points, spacings))
-    order = np.argsort(job * (4.0 * Z_MAX) + z, kind="stable")   # a fast combined key
+    order = np.argsort(job * (4.0 * Z_MAX) + z, kind="stable")  # a fast combined key
     job, z, spacing = job[order], z[order], spacing[order]
-    if np.any((job[1:] == job[:-1]) & (z[1:] < z[:-1])):           # the key was too coarse
+    if np.any((job[1:] == job[:-1]) & (z[1:] < z[:-1])):  # the key was too coarse
         order = np.lexsort((z, job))
         job, z, spacing = job[order], z[order], spacing[order]
     # A point nearer than MERGE of its own panel size to a neighbour that sets
@@ -197,8 +261,6 @@ def initial_panels(params: tuple[FloatArray, ...], union: bool = False,
     job, z = job[~drop], z[~drop]
     panel = (job[1:] == job[:-1]) & (z[1:] > z[:-1])
     return z[:-1][panel], z[1:][panel], job[:-1][panel]
-
-
 
 
 def error_estimate(values: FloatArray, absolute: FloatArray) -> FloatArray:
@@ -233,8 +295,12 @@ class Panels:
     def join(self, other: Panels) -> Panels:
         if not len(self):
             return other
-        return Panels(*(np.concatenate([a, b], axis=-1) for a, b in
-                        zip(self.fields(), other.fields(), strict=True)))
+        return Panels(
+            *(
+                np.concatenate([a, b], axis=-1)
+                for a, b in zip(self.fields(), other.fields(), strict=True)
+            )
+        )
 
     def select(self, mask: BoolArray) -> Panels:
         return Panels(*(a[..., mask] for a in self.fields()))
@@ -257,10 +323,18 @@ class StoppingRule(Protocol):
 Integrand = Callable[[FloatArray, IntArray], FloatArray]
 
 
-def integrate(left: FloatArray, right: FloatArray, job: IntArray, integrand: Integrand,
-              rule: StoppingRule, groups: int, group: IntArray | None = None,
-              weight: FloatArray | None = None, chunk: int | None = None,
-              max_rounds: int = 50) -> FloatArray:
+def integrate(
+    left: FloatArray,
+    right: FloatArray,
+    job: IntArray,
+    integrand: Integrand,
+    rule: StoppingRule,
+    groups: int,
+    group: IntArray | None = None,
+    weight: FloatArray | None = None,
+    chunk: int | None = None,
+    max_rounds: int = 50,
+) -> FloatArray:
     """``Σ_j weight_j ∫ φ(z) F_j(z) dz`` over the jobs j of each group, shaped (..., groups).
 
     Parameters
@@ -308,8 +382,9 @@ def _rows(values: FloatArray) -> FloatArray:
     return values.reshape((math.prod(values.shape[:-1]), values.shape[-1]))
 
 
-def _evaluate(left: FloatArray, right: FloatArray, job: IntArray, integrand: Integrand,
-              chunk: int | None) -> Panels:
+def _evaluate(
+    left: FloatArray, right: FloatArray, job: IntArray, integrand: Integrand, chunk: int | None
+) -> Panels:
     """The panels' Kronrod values, error estimates and ∫|integrand|, a chunk at a time."""
     chunk = max(1, chunk or left.size)
     values, absolute = None, None
@@ -340,8 +415,16 @@ class StateTolerance:
     bisected, the rest kept; a state with ``max_panels`` panels stops where it is.
     """
 
-    def __init__(self, state: IntArray, weight: FloatArray, states: int, rtol: float,
-                 atol: float, noise: float, max_panels: int = 20_000):
+    def __init__(
+        self,
+        state: IntArray,
+        weight: FloatArray,
+        states: int,
+        rtol: float,
+        atol: float,
+        noise: float,
+        max_panels: int = 20_000,
+    ):
         self.state, self.weight, self.states = state, weight, states
         self.rtol, self.atol, self.noise, self.max_panels = rtol, atol, noise, max_panels
 
@@ -349,16 +432,24 @@ class StateTolerance:
         panel_state, panel_weight = self.state[panels.job], self.weight[panels.job]
         kronrod_sum, error_sum, absolute_sum = (
             np.bincount(panel_state, panel_weight * x, minlength=self.states)
-            for x in (panels.kronrod, panels.error, panels.absolute))
-        active = np.bincount(panel_state, minlength=self.states)     # panels per state
+            for x in (panels.kronrod, panels.error, panels.absolute)
+        )
+        active = np.bincount(panel_state, minlength=self.states)  # panels per state
         total = np.where(active > 0, kronrod_sum, 0.0)
-        tolerance = np.maximum.reduce([self.rtol * np.abs(total), np.full(self.states, self.atol),
-                                       4 * _EPS * absolute_sum,
-                                       self.noise * np.sqrt(np.abs(total))])
+        tolerance = np.maximum.reduce(
+            [
+                self.rtol * np.abs(total),
+                np.full(self.states, self.atol),
+                4 * _EPS * absolute_sum,
+                self.noise * np.sqrt(np.abs(total)),
+            ]
+        )
         unfinished = (error_sum > tolerance) & (active < self.max_panels)
-        split = (unfinished[panel_state] & (panels.right - panels.left > 1e-12)
-                 & (panel_weight * panels.error
-                    >= (tolerance / np.maximum(active, 1))[panel_state]))
+        split = (
+            unfinished[panel_state]
+            & (panels.right - panels.left > 1e-12)
+            & (panel_weight * panels.error >= (tolerance / np.maximum(active, 1))[panel_state])
+        )
         return split, unfinished[panel_state] & ~split
 
 
@@ -377,9 +468,10 @@ class PanelTolerance:
 
     def __call__(self, panels: Panels) -> tuple[BoolArray, BoolArray]:
         absolute = _rows(panels.absolute)
-        if self.scale is None:      # each job's ∫φ|F|, from the first round
-            self.scale = np.stack([np.bincount(panels.job, row, minlength=self.jobs)
-                                   for row in absolute])
+        if self.scale is None:  # each job's ∫φ|F|, from the first round
+            self.scale = np.stack(
+                [np.bincount(panels.job, row, minlength=self.jobs) for row in absolute]
+            )
         tolerance = np.maximum(self.rtol * self.scale[:, panels.job] / 8, self.atol)
         error = _rows(panels.error)
         split = np.any(error > tolerance, axis=0) & (panels.right - panels.left > 1e-9)

@@ -82,23 +82,65 @@ def _hellinger(p: Mixture, q: Mixture) -> np.ndarray:
 
 
 #: Every divergence by name, in display order (the format's, the table's, the bars').
-DIVERGENCES: dict[str, Divergence] = {d.name: d for d in (
-    Divergence("forward", "forward_kl", _forward, None, "KL", r"D_{\mathrm{KL}}", "pq",
-               "nats", "Kullback-Leibler divergence KL(p‖q): mass-covering"),
-    Divergence("reverse", "reverse_kl", _reverse, None, "KL", r"D_{\mathrm{KL}}", "qp",
-               "nats", "Kullback-Leibler divergence KL(q‖p): mode-seeking"),
-    Divergence("js", "js", _js, math.log(2.0), "JS", r"\mathrm{JS}", "", "nats, ≤ ln 2",
-               "Jensen-Shannon divergence, in nats"),
-    Divergence("tv", "tv", _tv, 1.0, "TV", r"\mathrm{TV}", "", "≤ 1",
-               "total variation distance"),
-    Divergence("hellinger", "hellinger", _hellinger, 1.0, "H", "H", "", "Hellinger, ≤ 1",
-               "Hellinger distance"),
-)}
+DIVERGENCES: dict[str, Divergence] = {
+    d.name: d
+    for d in (
+        Divergence(
+            "forward",
+            "forward_kl",
+            _forward,
+            None,
+            "KL",
+            r"D_{\mathrm{KL}}",
+            "pq",
+            "nats",
+            "Kullback-Leibler divergence KL(p‖q): mass-covering",
+        ),
+        Divergence(
+            "reverse",
+            "reverse_kl",
+            _reverse,
+            None,
+            "KL",
+            r"D_{\mathrm{KL}}",
+            "qp",
+            "nats",
+            "Kullback-Leibler divergence KL(q‖p): mode-seeking",
+        ),
+        Divergence(
+            "js",
+            "js",
+            _js,
+            math.log(2.0),
+            "JS",
+            r"\mathrm{JS}",
+            "",
+            "nats, ≤ ln 2",
+            "Jensen-Shannon divergence, in nats",
+        ),
+        Divergence(
+            "tv", "tv", _tv, 1.0, "TV", r"\mathrm{TV}", "", "≤ 1", "total variation distance"
+        ),
+        Divergence(
+            "hellinger",
+            "hellinger",
+            _hellinger,
+            1.0,
+            "H",
+            "H",
+            "",
+            "Hellinger, ≤ 1",
+            "Hellinger distance",
+        ),
+    )
+}
 
 
-def divergence_values(p: Mixture, q: Mixture,
-                      names: tuple[str, ...] | list[str] = tuple(DIVERGENCES),
-                      ) -> dict[str, np.ndarray]:
+def divergence_values(
+    p: Mixture,
+    q: Mixture,
+    names: tuple[str, ...] | list[str] = tuple(DIVERGENCES),
+) -> dict[str, np.ndarray]:
     r"""The named divergences of p and q, for every state at once.
 
     Only the named ones (keys of :data:`DIVERGENCES`) are computed.
@@ -125,7 +167,8 @@ def divergence_values(p: Mixture, q: Mixture,
     """
     unknown = [name for name in names if name not in DIVERGENCES]
     if unknown:
-        raise ValueError(f"unknown divergence names {unknown}; "
-                         f"choose from {', '.join(DIVERGENCES)}")
+        raise ValueError(
+            f"unknown divergence names {unknown}; choose from {', '.join(DIVERGENCES)}"
+        )
     p, q = tuple(p), tuple(q)
     return {name: DIVERGENCES[name].function(p, q) for name in names}

@@ -46,40 +46,59 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
     if style.markers:
         optima, optimum = optimum_markers(timeline, states.t, states.p)
     frame_caption = caption_index(timeline, states.segment)
-    opacity = caption_opacity(timeline, states.t, states.segment, frame_caption, fps,
-                              style.caption_fade)
+    opacity = caption_opacity(
+        timeline, states.t, states.segment, frame_caption, fps, style.caption_fade
+    )
 
     frames = FrameStates(
-        t=states.t, p=states.p, q=states.q, forward_kl=forward, reverse_kl=reverse,
-        caption=frame_caption, optimum=optimum, caption_opacity=opacity,
+        t=states.t,
+        p=states.p,
+        q=states.q,
+        forward_kl=forward,
+        reverse_kl=reverse,
+        caption=frame_caption,
+        optimum=optimum,
+        caption_opacity=opacity,
         **{DIVERGENCES[name].column: values for name, values in shown.items()},
     )
     return ScenePlan(
-        frames=frames, x_range=x_range, y_range=y_range, bar_max=bar_max, theme=style.theme,
+        frames=frames,
+        x_range=x_range,
+        y_range=y_range,
+        bar_max=bar_max,
+        theme=style.theme,
         # Colours the file leaves out are the theme's (ScenePlan fills them in).
         p_color=style.p_color,
         q_color=style.q_color,
-        labels=labels, title=model.title,
-        captions=caption_texts(timeline), bars=bars, panels=panels,
-        integrand_range=integrand_range, duration=timeline.duration, optima=tuple(optima),
+        labels=labels,
+        title=model.title,
+        captions=caption_texts(timeline),
+        bars=bars,
+        panels=panels,
+        integrand_range=integrand_range,
+        duration=timeline.duration,
+        optima=tuple(optima),
         digits=style.digits,
     )
 
 
-def _view(model: ConfigSpec, timeline: Timeline) -> tuple[
-        tuple[float, float], tuple[float, float], float, tuple[float, float] | None]:
+def _view(
+    model: ConfigSpec, timeline: Timeline
+) -> tuple[tuple[float, float], tuple[float, float], float, tuple[float, float] | None]:
     """The x and y ranges, the bars' scale and the integrand panel's range: those the file
     gives, else fitted to states sampled over the whole video (not only the frames')."""
     style, panels = model.style, tuple(model.panels)
     samples = timeline.state_at(sample_times(timeline))
     x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
-    y_range = (tuple(model.view.y_range) if model.view.y_range
-               else fit_y_range(samples.p, samples.q, x_range))
+    y_range = (
+        tuple(model.view.y_range)
+        if model.view.y_range
+        else fit_y_range(samples.p, samples.q, x_range)
+    )
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
         sample_kl = divergence_values(samples.p, samples.q, ("forward", "reverse"))
-        scaled = [sample_kl[name] for name in sample_kl
-                  if name in style.bars or "trace" in panels]
+        scaled = [sample_kl[name] for name in sample_kl if name in style.bars or "trace" in panels]
         bar_max = fit_bar_max(np.concatenate(scaled or list(sample_kl.values())))
     else:
         bar_max = float(style.bar_max)
@@ -87,4 +106,3 @@ def _view(model: ConfigSpec, timeline: Timeline) -> tuple[
     if "integrand" in panels:
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     return x_range, y_range, bar_max, integrand_range
-

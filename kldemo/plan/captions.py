@@ -58,8 +58,14 @@ def caption_spans(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def caption_opacity(timeline: Timeline, t: np.ndarray, segment: np.ndarray,
-                    index: np.ndarray, fps: float, fade: float) -> np.ndarray:
+def caption_opacity(
+    timeline: Timeline,
+    t: np.ndarray,
+    segment: np.ndarray,
+    index: np.ndarray,
+    fps: float,
+    fade: float,
+) -> np.ndarray:
     """Each frame's caption opacity, in [0, 1]: 0 where it shows none, else a ramp of
     ``fade`` seconds (shortened to half the span when the span is shorter) up from the
     span's start and down to its end; ``fade`` 0 is a cut (1 throughout).

@@ -53,6 +53,7 @@ class FrameStates:
 
     def take(self, index: slice | np.ndarray) -> FrameStates:
         """The frames at ``index`` (a slice or an index array), as a new FrameStates."""
+
         def part(value: np.ndarray | Mixture | None) -> np.ndarray | Mixture | None:
             if isinstance(value, Mixture):
                 return Mixture(*(array[index] for array in value))

@@ -50,8 +50,9 @@ class Rows:
     captions: list[str | None]
 
 
-def report_times(timeline: Timeline, at: Sequence[float] = (),
-                 every: float | None = None) -> np.ndarray:
+def report_times(
+    timeline: Timeline, at: Sequence[float] = (), every: float | None = None
+) -> np.ndarray:
     """The times to report: those asked for, else t = 0 and the end of each transition."""
     end = timeline.duration
     for t in at:
@@ -75,8 +76,15 @@ def kl_rows(timeline: Timeline, at: Sequence[float] = (), every: float | None = 
     t = report_times(timeline, at, every)
     states = timeline.state_at(t)
     values = divergence_values(states.p, states.q)
-    return Rows(t, timeline.keyframe_of(t), states.p, states.q, timeline.duration, values,
-                captions_at(timeline, states.segment))
+    return Rows(
+        t,
+        timeline.keyframe_of(t),
+        states.p,
+        states.q,
+        timeline.duration,
+        values,
+        captions_at(timeline, states.segment),
+    )
 
 
 def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
@@ -90,8 +98,11 @@ def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
 
 
 def _mixture_dict(m: Mixture, i: int) -> dict[str, list[float]]:
-    return {"weights": m.weights[i].tolist(), "means": m.means[i].tolist(),
-            "stds": m.stds[i].tolist()}
+    return {
+        "weights": m.weights[i].tolist(),
+        "means": m.means[i].tolist(),
+        "stds": m.stds[i].tolist(),
+    }
 
 
 def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
@@ -122,9 +133,15 @@ def _csv(out: TextIO, rows: Rows) -> None:
     for i in range(len(rows.t)):
         params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
         keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
-        writer.writerow([repr(float(rows.t[i])), keyframe, *params,
-                         *(repr(float(v[i])) for v in rows.values.values()),
-                         rows.captions[i] or ""])
+        writer.writerow(
+            [
+                repr(float(rows.t[i])),
+                keyframe,
+                *params,
+                *(repr(float(v[i])) for v in rows.values.values()),
+                rows.captions[i] or "",
+            ]
+        )
 
 
 NEGLIGIBLE = 1e-12  # relative to the scale of the problem: below it, a number prints as 0
@@ -177,6 +194,8 @@ def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
     title = config.model.title or config.path.name
     out.write(f"{title} ({rows.duration:g} s)\n")
     for row in [header, *body]:
-        cells = [cell.rjust(w) if c in right else cell.ljust(w) for c, (cell, w) in
-                 enumerate(zip(row, widths, strict=True))]
+        cells = [
+            cell.rjust(w) if c in right else cell.ljust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
         out.write("  ".join(cells).rstrip() + "\n")

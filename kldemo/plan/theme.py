@@ -79,7 +79,7 @@ def relative_luminance(color: str) -> float:
     digits = color.lstrip("#")
     if len(digits) != 6:
         raise ValueError(f"color must be '#RRGGBB' (got {color!r})")
-    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -100,6 +100,8 @@ def blend(color: str, under: str, opacity: float) -> str:
     """``color`` laid over ``under`` at ``opacity``, as '#RRGGBB' (sRGB blending, as Cairo
     does)."""
     top, bottom = color.lstrip("#"), under.lstrip("#")
-    mixed = (round(int(top[i:i + 2], 16) * opacity + int(bottom[i:i + 2], 16) * (1 - opacity))
-             for i in (0, 2, 4))
+    mixed = (
+        round(int(top[i : i + 2], 16) * opacity + int(bottom[i : i + 2], 16) * (1 - opacity))
+        for i in (0, 2, 4)
+    )
     return "#" + "".join(f"{c:02X}" for c in mixed)

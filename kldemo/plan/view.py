@@ -57,8 +57,9 @@ def _nice_step(span: float) -> float:
     Rounding the range out to a step that fine adds at most a fifth of the span.
     """
     raw = span / 10
-    fine = takewhile(lambda s: s <= raw * (1 + 1e-12),
-                     nice_steps(10.0 ** math.floor(math.log10(raw))))
+    fine = takewhile(
+        lambda s: s <= raw * (1 + 1e-12), nice_steps(10.0 ** math.floor(math.log10(raw)))
+    )
     return max(fine)
 
 
@@ -104,8 +105,10 @@ def fit_x_range(p: Mixture, q: Mixture) -> tuple[float, float]:
     low, high = low - PAD * span, high + PAD * span
     step = _nice_step(high - low)
     # Rounded to 12 digits, so that a step of 0.2 gives 0.6 and not 0.6000000000000001.
-    return (float(f"{math.floor(low / step) * step:.12g}"),
-            float(f"{math.ceil(high / step) * step:.12g}"))
+    return (
+        float(f"{math.floor(low / step) * step:.12g}"),
+        float(f"{math.ceil(high / step) * step:.12g}"),
+    )
 
 
 def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[float, float]:
@@ -115,8 +118,9 @@ def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[f
     peak = 0.0
     for m in (p, q):
         grid = np.linspace(*x_range, 801)
-        x = np.concatenate([np.broadcast_to(grid, (*m.means.shape[:-1], grid.size)), m.means],
-                           axis=-1)
+        x = np.concatenate(
+            [np.broadcast_to(grid, (*m.means.shape[:-1], grid.size)), m.means], axis=-1
+        )
         inside = (x >= x_range[0]) & (x <= x_range[1])
         values = density(x, m.weights, m.means, m.stds)
         peak = max(peak, float(np.max(np.where(inside, values, 0.0))))
@@ -149,8 +153,9 @@ def fit_integrand_range(
     from kldemo.core.divergences import integrands
 
     grid = np.linspace(*x_range, 801)
-    x = np.concatenate([np.broadcast_to(grid, (*p.means.shape[:-1], grid.size)), p.means, q.means],
-                       axis=-1)
+    x = np.concatenate(
+        [np.broadcast_to(grid, (*p.means.shape[:-1], grid.size)), p.means, q.means], axis=-1
+    )
     inside = (x >= x_range[0]) & (x <= x_range[1])
     highs, lows = [], []
     for values in integrands(x, p, q):
@@ -190,8 +195,13 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
 
     def same(a: Mixture, b: Mixture) -> np.ndarray:
         # Within rounding: a keyframe that leaves p alone still blends p with itself.
-        return np.all([np.all(np.abs(x - y) <= 1e-12 * np.maximum(1.0, np.abs(x)), axis=-1)
-                       for x, y in zip(a, b, strict=True)], axis=0)
+        return np.all(
+            [
+                np.all(np.abs(x - y) <= 1e-12 * np.maximum(1.0, np.abs(x)), axis=-1)
+                for x, y in zip(a, b, strict=True)
+            ],
+            axis=0,
+        )
 
     fixed = same(p, before) & same(p, after)
     # Runs of frames showing one fixed p; a run also ends where p jumped between frames.
@@ -203,15 +213,27 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
     representatives: list[Mixture] = []
     sets: list[tuple] = []
     for start, limit in zip(starts, stops, strict=True):
-        run = fixed[start:limit] & np.append(True, continues[start + 1:limit])
+        run = fixed[start:limit] & np.append(True, continues[start + 1 : limit])
         stop = start + int(np.argmin(np.append(run, False)))
         state = Mixture(*(np.asarray(v[start]) for v in p))
-        k = next((k for k, other in enumerate(representatives) if all(
-            np.allclose(a, b, rtol=1e-9, atol=0) for a, b in zip(state, other, strict=True))), -1)
+        k = next(
+            (
+                k
+                for k, other in enumerate(representatives)
+                if all(
+                    np.allclose(a, b, rtol=1e-9, atol=0) for a, b in zip(state, other, strict=True)
+                )
+            ),
+            -1,
+        )
         if k < 0:
             found = optima(state)
-            sets.append((Optimum("forward", found.forward.mean, found.forward.std),
-                         *(Optimum("reverse", g.mean, g.std) for g in found.reverse)))
+            sets.append(
+                (
+                    Optimum("forward", found.forward.mean, found.forward.std),
+                    *(Optimum("reverse", g.mean, g.std) for g in found.reverse),
+                )
+            )
             representatives.append(state)
             k = len(sets) - 1
         index[start:stop] = k

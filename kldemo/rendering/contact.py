@@ -50,7 +50,8 @@ def sheet_tiles(timeline: Timeline, fps: float) -> list[Tile]:
         return [Tile(0, 0, 0.0)]
     tiles = []
     for k, (end, held_until) in enumerate(
-            zip(timeline.transition_ends, timeline.keyframe_ends, strict=True), start=1):
+        zip(timeline.transition_ends, timeline.keyframe_ends, strict=True), start=1
+    ):
         frame = math.ceil(float(end) * fps - 1e-9)
         if frame >= frames or frame / fps > held_until + 1e-9:  # no frame of the hold
             frame = min(frames - 1, math.floor(float(end) * fps + 1e-9))
@@ -58,8 +59,9 @@ def sheet_tiles(timeline: Timeline, fps: float) -> list[Tile]:
     return tiles
 
 
-def write_contact_sheet(loaded: Loaded, plan: ScenePlan, options: RenderOptions,
-                        target: Path) -> Path:
+def write_contact_sheet(
+    loaded: Loaded, plan: ScenePlan, options: RenderOptions, target: Path
+) -> Path:
     """Draw the sheet of ``loaded`` as its video's ``plan`` at ``options`` shows it (the
     plan the video was drawn from); write it atomically."""
     from PIL import Image, ImageDraw
@@ -70,8 +72,9 @@ def write_contact_sheet(loaded: Loaded, plan: ScenePlan, options: RenderOptions,
     width, height = options.size
     video = VideoSettings.for_format("mp4", width, height, fps, options.transparent)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
-        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose,
-                             options.labels_dir)
+        drawer = FrameDrawer(
+            plan, video, options.transparent, Path(scratch), options.verbose, options.labels_dir
+        )
         with drawer.configured():
             images = [Image.fromarray(drawer.image(tile.frame), "RGBA") for tile in tiles]
 
@@ -94,8 +97,14 @@ def write_contact_sheet(loaded: Loaded, plan: ScenePlan, options: RenderOptions,
         name = f"#{tile.keyframe}" if tile.keyframe else "still"
         draw.text((x + 2, y + 2), f"{name}  t = {tile.t:.2f} s", fill=(*ink, 255), font=font)
         sheet.alpha_composite(image, (x, y + LABEL_HEIGHT))
-        layout.append({"keyframe": tile.keyframe, "t": tile.t, "frame": tile.frame,
-                       "box": [x, y + LABEL_HEIGHT, tile_w, tile_h]})
+        layout.append(
+            {
+                "keyframe": tile.keyframe,
+                "t": tile.t,
+                "frame": tile.frame,
+                "box": [x, y + LABEL_HEIGHT, tile_w, tile_h],
+            }
+        )
 
     info = PngInfo()
     info.add_text("kldemo:config", str(loaded.path))
@@ -114,4 +123,3 @@ def _font(size: int):
         return ImageFont.load_default(size=size)
     except (TypeError, ImportError, OSError):  # Pillow without FreeType: its bitmap font
         return ImageFont.load_default()
-

@@ -20,17 +20,24 @@ if TYPE_CHECKING:
     from kldemo.rendering.video import VideoSettings
 
 
-def manim_settings(video: VideoSettings, transparent: bool, scratch: Path, verbose: bool,
-                   labels_dir: Path) -> dict[str, Any]:
+def manim_settings(
+    video: VideoSettings, transparent: bool, scratch: Path, verbose: bool, labels_dir: Path
+) -> dict[str, Any]:
     """The manim settings a scene of ``video``'s size is built and drawn under."""
     return {
         # Typeset labels and text are kept between renders, keyed by manim on their source.
-        "tex_dir": str(labels_dir / "tex"), "text_dir": str(labels_dir / "text"),
-        "pixel_width": video.width, "pixel_height": video.height,
-        "frame_height": 8.0, "frame_width": 8.0 * video.width / video.height,
-        "frame_rate": float(video.fps), "transparent": transparent,
-        "disable_caching": True, "save_last_frame": False,
-        "media_dir": str(scratch / "manim"), "verbosity": "WARNING" if verbose else "ERROR",
+        "tex_dir": str(labels_dir / "tex"),
+        "text_dir": str(labels_dir / "text"),
+        "pixel_width": video.width,
+        "pixel_height": video.height,
+        "frame_height": 8.0,
+        "frame_width": 8.0 * video.width / video.height,
+        "frame_rate": float(video.fps),
+        "transparent": transparent,
+        "disable_caching": True,
+        "save_last_frame": False,
+        "media_dir": str(scratch / "manim"),
+        "verbosity": "WARNING" if verbose else "ERROR",
         "progress_bar": "none",
     }
 
@@ -43,8 +50,15 @@ class FrameDrawer:
     them (entering the settings costs a copy of manim's config).
     """
 
-    def __init__(self, plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
-                 verbose: bool = False, labels_dir: Path | None = None):
+    def __init__(
+        self,
+        plan: ScenePlan,
+        video: VideoSettings,
+        transparent: bool,
+        scratch: Path,
+        verbose: bool = False,
+        labels_dir: Path | None = None,
+    ):
         import logging
 
         from kldemo.scenes.kl_scene import KLScene

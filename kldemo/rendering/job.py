@@ -50,8 +50,14 @@ class Rendered:
         return self.segments > 0 and self.rendered == 0
 
 
-def render_config(loaded: Loaded, options: RenderOptions, target: Path, fmt: str,
-                  progress: Progress, contact_sheet: Path | None = None) -> Rendered:
+def render_config(
+    loaded: Loaded,
+    options: RenderOptions,
+    target: Path,
+    fmt: str,
+    progress: Progress,
+    contact_sheet: Path | None = None,
+) -> Rendered:
     """Render ``loaded`` into ``target`` as ``fmt`` (png: the last frame); with
     ``contact_sheet``, draw the sheet there too, from the same plan."""
     began = time.perf_counter()
@@ -71,8 +77,9 @@ def render_config(loaded: Loaded, options: RenderOptions, target: Path, fmt: str
         progress.finish(loaded.path, target, rendered.seconds)
         if cues is not None:  # beside the video, once it is there
             srt_path, vtt_path = write_subtitles(cues, target)
-            progress.note(f"{loaded.path.name}: wrote {srt_path} and {vtt_path} "
-                          f"({len(cues)} cue(s))")
+            progress.note(
+                f"{loaded.path.name}: wrote {srt_path} and {vtt_path} ({len(cues)} cue(s))"
+            )
     if contact_sheet is not None:
         from kldemo.rendering.contact import write_contact_sheet
 
@@ -82,17 +89,27 @@ def render_config(loaded: Loaded, options: RenderOptions, target: Path, fmt: str
     return rendered
 
 
-def _render_video(loaded: Loaded, plan: ScenePlan, options: RenderOptions, target: Path,
-                  fmt: str, progress: Progress, cues: list[Cue] | None = None,
-                  ) -> tuple[int, int]:
+def _render_video(
+    loaded: Loaded,
+    plan: ScenePlan,
+    options: RenderOptions,
+    target: Path,
+    fmt: str,
+    progress: Progress,
+    cues: list[Cue] | None = None,
+) -> tuple[int, int]:
     """The video: its segments from the cache or drawn, joined into ``target``. Returns how
     many segments it has and how many were drawn."""
     from kldemo.rendering.video import join_segments
     from kldemo.storage.cache import SegmentCache, default_cache_dir
 
     video = VideoSettings.for_format(fmt, *options.size, options.frame_rate, options.transparent)
-    segments = segment_keys(plan, video, options.transparent,
-                            cut_segments(loaded.timeline, len(plan.frames), options.frame_rate))
+    segments = segment_keys(
+        plan,
+        video,
+        options.transparent,
+        cut_segments(loaded.timeline, len(plan.frames), options.frame_rate),
+    )
     cache = None if options.no_cache else SegmentCache(options.cache_dir or default_cache_dir())
     with contextlib.ExitStack() as stack:
         if cache is None:
@@ -102,32 +119,47 @@ def _render_video(loaded: Loaded, plan: ScenePlan, options: RenderOptions, targe
             scratch = cache.scratch()
             # Links to the cached segments this render uses, held until the join is done,
             # and the segments it is writing.
-            held = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="held-",
-                                                                        dir=scratch)))
+            held = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="held-", dir=scratch))
+            )
         files, todo = _cached(cache, segments, video.suffix, held)
-        progress.start(loaded.path, len(plan.frames), sum(len(segments[i]) for i in todo),
-                       len(segments) - len(todo))
+        progress.start(
+            loaded.path,
+            len(plan.frames),
+            sum(len(segments[i]) for i in todo),
+            len(segments) - len(todo),
+        )
 
         def finished(j: int, path: Path) -> None:
             files[todo[j]] = _keep(cache, segments[todo[j]], video.suffix, path, held)
             progress.advance(len(segments[todo[j]]))
 
         if todo:  # the scene, built here once (and inherited by forked workers)
-            drawer_for(plan, video, options.transparent, scratch, options.verbose,
-                       options.labels_dir)
+            drawer_for(
+                plan, video, options.transparent, scratch, options.verbose, options.labels_dir
+            )
         # Written into this render's own folder: whatever an interrupt leaves there goes with it.
-        render_segments(plan, video, options.transparent, [segments[i] for i in todo], scratch,
-                        options.workers, options.verbose, finished, held)
+        render_segments(
+            plan,
+            video,
+            options.transparent,
+            [segments[i] for i in todo],
+            scratch,
+            options.workers,
+            options.verbose,
+            finished,
+            held,
+        )
         with atomic_path(target) as temporary:
-            join_segments([files[i] for i in range(len(segments))], temporary, fmt, video,
-                          cues)
+            join_segments([files[i] for i in range(len(segments))], temporary, fmt, video, cues)
         if cache is not None:
             cache.evict(keep={s.key for s in segments})
     return len(segments), len(todo)
 
 
-def _cached(cache: SegmentCache | None, segments: list[Segment], suffix: str,
-            held: Path | None) -> tuple[dict[int, Path], list[int]]:
+def _cached(
+    cache: SegmentCache | None, segments: list[Segment], suffix: str, held: Path | None
+) -> tuple[dict[int, Path], list[int]]:
     """The segments found in the cache (by index, held in ``held``), and those to draw."""
     files: dict[int, Path] = {}
     todo: list[int] = []
@@ -140,8 +172,9 @@ def _cached(cache: SegmentCache | None, segments: list[Segment], suffix: str,
     return files, todo
 
 
-def _keep(cache: SegmentCache | None, segment: Segment, suffix: str, path: Path,
-          held: Path | None) -> Path:
+def _keep(
+    cache: SegmentCache | None, segment: Segment, suffix: str, path: Path, held: Path | None
+) -> Path:
     """A segment just drawn: shared through the cache (if any); returns the file to join."""
     if cache is None or held is None:
         return path

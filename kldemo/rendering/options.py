@@ -56,8 +56,9 @@ class RenderOptions:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:
-            raise TypeError(f"not render options: {', '.join(unknown)} "
-                            f"(known: {', '.join(sorted(names))})")
+            raise TypeError(
+                f"not render options: {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+            )
         return cls(**options)
 
     @property
@@ -79,9 +80,11 @@ class RenderOptions:
         if fmt != "gif":
             return self
         if self.fps is not None and self.fps > GIF_MAX_FPS:
-            raise UsageError(f"--fps {self.fps:g}: a GIF plays at most {GIF_MAX_FPS} frames per "
-                             "second (its delays count 1/100 s, and browsers slow down shorter "
-                             f"ones); use --fps {GIF_MAX_FPS} or less, or mp4/webm for more")
+            raise UsageError(
+                f"--fps {self.fps:g}: a GIF plays at most {GIF_MAX_FPS} frames per "
+                "second (its delays count 1/100 s, and browsers slow down shorter "
+                f"ones); use --fps {GIF_MAX_FPS} or less, or mp4/webm for more"
+            )
         settled = replace(self, quality=self.quality or "l")
         if settled.fps is None and settled.frame_rate > GIF_MAX_FPS:
             settled = replace(settled, fps=float(GIF_MAX_FPS))
@@ -113,11 +116,15 @@ def resolve_labels(config: LoadedConfig, options: RenderOptions) -> str:
     if wanted == "auto":
         return "tex" if latex_available() else "text"
     if wanted == "tex" and not latex_available():
-        message = ("labels: tex needs LaTeX (latex and dvisvgm on PATH); install it, or use "
-                   "labels: text (or auto)")
+        message = (
+            "labels: tex needs LaTeX (latex and dvisvgm on PATH); install it, or use "
+            "labels: text (or auto)"
+        )
         if os.environ.get("KLDEMO_NO_LATEX") == "1":
-            message = ("labels: tex needs LaTeX, and KLDEMO_NO_LATEX=1 asks kldemo to act as if "
-                       "it were absent; unset it, or use labels: text (or auto)")
+            message = (
+                "labels: tex needs LaTeX, and KLDEMO_NO_LATEX=1 asks kldemo to act as if "
+                "it were absent; unset it, or use labels: text (or auto)"
+            )
         if options.labels:
             raise UsageError(f"--labels tex: {message}")
         raise ConfigError([config.document.diagnostic(("style", "labels"), message)])

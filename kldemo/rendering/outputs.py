@@ -33,15 +33,22 @@ def output_format(options: RenderOptions, target: Path | None) -> str:
     if target is not None and not names_folder(target):
         suffix = target.suffix.lower()
         if suffix.lstrip(".") not in FORMATS:
-            vector = (f"; for a vector figure: kldemo still CONFIG --at T -o {target.name}"
-                      if suffix.lstrip(".") in VECTOR_FORMATS else "")
-            raise UsageError(f"-o {target}: kldemo cannot write {suffix} files; render writes "
-                             f"{_listed(FORMATS)} (png: the last frame), named by its "
-                             f"suffix{vector}")
+            vector = (
+                f"; for a vector figure: kldemo still CONFIG --at T -o {target.name}"
+                if suffix.lstrip(".") in VECTOR_FORMATS
+                else ""
+            )
+            raise UsageError(
+                f"-o {target}: kldemo cannot write {suffix} files; render writes "
+                f"{_listed(FORMATS)} (png: the last frame), named by its "
+                f"suffix{vector}"
+            )
         suffix = suffix.lstrip(".")
         if options.fmt and options.fmt != suffix:
-            raise UsageError(f"--format {options.fmt} and -o {target} disagree; name the output "
-                             f"FILE.{options.fmt}, or leave --format out")
+            raise UsageError(
+                f"--format {options.fmt} and -o {target} disagree; name the output "
+                f"FILE.{options.fmt}, or leave --format out"
+            )
     fmt = suffix or options.fmt or ("mov" if options.transparent else "mp4")
     if options.transparent and fmt in ("mp4", "gif"):
         raise UsageError(f"--transparent needs mov, webm or png output, not {fmt}")
@@ -67,8 +74,10 @@ def still_output(config: Path, at: float, output: Path | None) -> Path:
     suffix = output.suffix.lower()
     if suffix.lstrip(".") not in STILL_FORMATS:
         what = f"{suffix} files" if suffix else "files without a suffix"
-        raise UsageError(f"-o {output}: kldemo cannot write {what}; still writes "
-                         f"{_listed(STILL_FORMATS)}: name it {output.with_suffix('.png')}")
+        raise UsageError(
+            f"-o {output}: kldemo cannot write {what}; still writes "
+            f"{_listed(STILL_FORMATS)}: name it {output.with_suffix('.png')}"
+        )
     return output
 
 

@@ -27,8 +27,14 @@ if TYPE_CHECKING:
 _worker: dict[str, Any] = {}
 
 
-def drawer_for(plan: ScenePlan, video: VideoSettings, transparent: bool, scratch: Path,
-               verbose: bool, labels_dir: Path | None = None) -> FrameDrawer:
+def drawer_for(
+    plan: ScenePlan,
+    video: VideoSettings,
+    transparent: bool,
+    scratch: Path,
+    verbose: bool,
+    labels_dir: Path | None = None,
+) -> FrameDrawer:
     """The drawer for this plan: built once, in the parent, and inherited by forked workers."""
     token = (id(plan), video, transparent)
     if _worker.get("token") != token:
@@ -37,15 +43,23 @@ def drawer_for(plan: ScenePlan, video: VideoSettings, transparent: bool, scratch
     return _worker["drawer"]
 
 
-def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, segment: Segment,
-                   scratch: Path, verbose: bool = False, into: Path | None = None) -> Path:
+def render_segment(
+    plan: ScenePlan,
+    video: VideoSettings,
+    transparent: bool,
+    segment: Segment,
+    scratch: Path,
+    verbose: bool = False,
+    into: Path | None = None,
+) -> Path:
     """Encode the frames of one segment into a new file in ``into`` (default: ``scratch``);
     return its path."""
     from kldemo.rendering.video import SegmentEncoder
 
     drawer = drawer_for(plan, video, transparent, scratch, verbose)
-    fd, name = tempfile.mkstemp(prefix=f"{segment.key[:16]}.", suffix=video.suffix,
-                                dir=into or scratch)
+    fd, name = tempfile.mkstemp(
+        prefix=f"{segment.key[:16]}.", suffix=video.suffix, dir=into or scratch
+    )
     os.close(fd)
     path = Path(name)
     encoder = SegmentEncoder(path, video)
@@ -66,10 +80,17 @@ def render_segment(plan: ScenePlan, video: VideoSettings, transparent: bool, seg
     return path
 
 
-def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
-                    segments: list[Segment], scratch: Path, jobs: int, verbose: bool,
-                    on_done: Callable[[int, Path], None],
-                    into: Path | None = None) -> dict[int, Path]:
+def render_segments(
+    plan: ScenePlan,
+    video: VideoSettings,
+    transparent: bool,
+    segments: list[Segment],
+    scratch: Path,
+    jobs: int,
+    verbose: bool,
+    on_done: Callable[[int, Path], None],
+    into: Path | None = None,
+) -> dict[int, Path]:
     """Render segments, in ``jobs`` worker processes when more than one; return their files
     (in ``into``, default ``scratch``). ``on_done(index, path)`` is called in this process
     as each is finished."""
@@ -83,11 +104,19 @@ def render_segments(plan: ScenePlan, video: VideoSettings, transparent: bool,
     import multiprocessing
 
     drawer_for(plan, video, transparent, scratch, verbose)  # built once, inherited by workers
-    _worker["job"] = {"plan": plan, "video": video, "transparent": transparent,
-                      "segments": segments, "scratch": scratch, "verbose": verbose, "into": into}
+    _worker["job"] = {
+        "plan": plan,
+        "video": video,
+        "transparent": transparent,
+        "segments": segments,
+        "scratch": scratch,
+        "verbose": verbose,
+        "into": into,
+    }
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(segments)), mp_context=context,
-                               initializer=_worker_init)
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(segments)), mp_context=context, initializer=_worker_init
+    )
     # Longest first, so that no long segment starts last.
     order = sorted(range(len(segments)), key=lambda i: -len(segments[i]))
     try:
@@ -118,9 +147,15 @@ def _worker_init() -> None:
 
 def _worker_render(index: int) -> tuple[int, Path]:
     job = _worker["job"]
-    return index, render_segment(job["plan"], job["video"], job["transparent"],
-                                 job["segments"][index], job["scratch"], job["verbose"],
-                                 job["into"])
+    return index, render_segment(
+        job["plan"],
+        job["video"],
+        job["transparent"],
+        job["segments"][index],
+        job["scratch"],
+        job["verbose"],
+        job["into"],
+    )
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

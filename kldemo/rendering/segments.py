@@ -66,8 +66,9 @@ def look_version() -> str:
     return f"look {LOOK_VERSION}, encoding {video.ENCODING_VERSION}"
 
 
-def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
-                 segments: list[Segment]) -> list[Segment]:
+def segment_keys(
+    plan: ScenePlan, video: VideoSettings, transparent: bool, segments: list[Segment]
+) -> list[Segment]:
     """Each segment with the key of everything that decides its pixels and bytes: the
     drawing and encoding versions (:func:`look_version`), kldemo's and manim's, the output
     settings, the plan's look and each segment's frames."""
@@ -76,19 +77,40 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
     from kldemo.core.registry import DIVERGENCES
     from kldemo.storage.cache import segment_key
 
-    look = repr((
-        __version__, manim.__version__, look_version(), video, transparent, plan.x_range,
-        plan.y_range,
-        plan.bar_max, plan.theme, plan.p_color, plan.q_color, plan.labels, plan.title,
-        plan.bars, plan.panels, plan.integrand_range, plan.optima, plan.digits,
-        # The trace panel's time axis spans the video: only it makes the length matter.
-        plan.duration if "trace" in plan.panels else None,
-    ))
+    look = repr(
+        (
+            __version__,
+            manim.__version__,
+            look_version(),
+            video,
+            transparent,
+            plan.x_range,
+            plan.y_range,
+            plan.bar_max,
+            plan.theme,
+            plan.p_color,
+            plan.q_color,
+            plan.labels,
+            plan.title,
+            plan.bars,
+            plan.panels,
+            plan.integrand_range,
+            plan.optima,
+            plan.digits,
+            # The trace panel's time axis spans the video: only it makes the length matter.
+            plan.duration if "trace" in plan.panels else None,
+        )
+    )
     f = plan.frames
     # Hashed in this order: p's and q's parameters, the divergences, the markers, the
     # caption's opacity (a fade).
-    columns = [*f.p, *f.q, *(getattr(f, d.column) for d in DIVERGENCES.values()), f.optimum,
-               f.caption_opacity]
+    columns = [
+        *f.p,
+        *f.q,
+        *(getattr(f, d.column) for d in DIVERGENCES.values()),
+        f.optimum,
+        f.caption_opacity,
+    ]
     columns = [array for array in columns if array is not None]
     # The trace panel draws every frame so far: a segment's pixels depend on the frames
     # before it (and on the frame count, which sets how densely the trace is sampled).
@@ -99,13 +121,13 @@ def segment_keys(plan: ScenePlan, video: VideoSettings, transparent: bool,
     keys: dict[int, str] = {}
     for k in sorted(range(len(segments)), key=lambda k: segments[k].start):
         s = segments[k]
-        arrays = [np.ascontiguousarray(array[s.start:s.stop]) for array in columns]
-        shown = [plan.captions[c] if c >= 0 else "" for c in f.caption[s.start:s.stop]]
+        arrays = [np.ascontiguousarray(array[s.start : s.stop]) for array in columns]
+        shown = [plan.captions[c] if c >= 0 else "" for c in f.caption[s.start : s.stop]]
         before = ""
         if trace:
-            history.update(np.ascontiguousarray(traced[done:s.start]).tobytes())
+            history.update(np.ascontiguousarray(traced[done : s.start]).tobytes())
             done = s.start
             before = history.hexdigest()
-            arrays.append(np.ascontiguousarray(f.t[s.start:s.stop]))
+            arrays.append(np.ascontiguousarray(f.t[s.start : s.stop]))
         keys[k] = segment_key(look, *(a.tobytes() for a in arrays), "\x00".join(shown), before)
     return [replace(s, key=keys[k]) for k, s in enumerate(segments)]

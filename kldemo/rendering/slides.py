@@ -77,8 +77,11 @@ class Slideshow:
 def slide_paths(target: Path) -> tuple[Path, Path, Path]:
     """The JSON, the HTML and the clips' folder of the video ``target``."""
     folder = target.parent / SLIDES_FOLDER
-    return (folder / f"{target.stem}.json", target.with_suffix(".html"),
-            folder / "files" / target.stem)
+    return (
+        folder / f"{target.stem}.json",
+        target.with_suffix(".html"),
+        folder / "files" / target.stem,
+    )
 
 
 def require_manim_slides() -> None:
@@ -86,12 +89,19 @@ def require_manim_slides() -> None:
     import importlib.util
 
     if importlib.util.find_spec("manim_slides") is None:
-        raise UsageError("--slides writes manim-slides' format and needs manim-slides: "
-                         "pip install 'kldemo[slides]' (or pip install manim-slides)")
+        raise UsageError(
+            "--slides writes manim-slides' format and needs manim-slides: "
+            "pip install 'kldemo[slides]' (or pip install manim-slides)"
+        )
 
 
-def slide_ranges(timeline: Timeline, frame_count: int, fps: float, title: str | None = None,
-                 caption_opacity: np.ndarray | None = None) -> list[Slide]:
+def slide_ranges(
+    timeline: Timeline,
+    frame_count: int,
+    fps: float,
+    title: str | None = None,
+    caption_opacity: np.ndarray | None = None,
+) -> list[Slide]:
     """The slides of a video of ``frame_count`` frames at ``fps``.
 
     Keyframe k's slide runs from the frame where its transition starts to the one where
@@ -127,8 +137,9 @@ def slide_ranges(timeline: Timeline, frame_count: int, fps: float, title: str | 
     return slides
 
 
-def write_slides(loaded: Loaded, options: RenderOptions, target: Path, fmt: str,
-                 progress: Progress) -> Slideshow:
+def write_slides(
+    loaded: Loaded, options: RenderOptions, target: Path, fmt: str, progress: Progress
+) -> Slideshow:
     """Cut the video just rendered into ``target`` into slides, and write both formats.
 
     The clips are H.264 MP4, which browsers and manim-slides play: from ``target`` itself
@@ -145,8 +156,9 @@ def write_slides(loaded: Loaded, options: RenderOptions, target: Path, fmt: str,
     timeline = loaded.timeline
     times = timeline.frame_times(fps)
     segment = timeline.state_at(times).segment
-    opacity = caption_opacity(timeline, times, segment, caption_index(timeline, segment), fps,
-                              model.style.caption_fade)
+    opacity = caption_opacity(
+        timeline, times, segment, caption_index(timeline, segment), fps, model.style.caption_fade
+    )
     slides = slide_ranges(timeline, len(times), fps, model.title, opacity)
     json_path, html_path, clips = slide_paths(target)
     with contextlib.ExitStack() as stack:
@@ -155,20 +167,30 @@ def write_slides(loaded: Loaded, options: RenderOptions, target: Path, fmt: str,
             video = _companion_mp4(loaded, options, stack)
         try:
             clips.parent.mkdir(parents=True, exist_ok=True)
-            scratch = Path(tempfile.mkdtemp(prefix=f".{clips.name}.", suffix=".tmp",
-                                            dir=clips.parent))
+            scratch = Path(
+                tempfile.mkdtemp(prefix=f".{clips.name}.", suffix=".tmp", dir=clips.parent)
+            )
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp's folder is the owner's alone
         except OSError as error:
             raise output_error(clips, error) from error
         files = _write_clips(video, slides, scratch, settings)
-        presentation = _presentation(slides, files, scratch, clips, options.size,
-                                     THEMES[model.style.theme].background)
+        presentation = _presentation(
+            slides, files, scratch, clips, options.size, THEMES[model.style.theme].background
+        )
         _replace_folder(scratch, clips)
     write_text_atomic(json_path, presentation + "\n")
-    write_text_atomic(html_path, presenter_html(slides, clips, html_path.parent, fps,
-                                                model.title or target.stem,
-                                                THEMES[model.style.theme].background))
+    write_text_atomic(
+        html_path,
+        presenter_html(
+            slides,
+            clips,
+            html_path.parent,
+            fps,
+            model.title or target.stem,
+            THEMES[model.style.theme].background,
+        ),
+    )
     progress.note(f"{loaded.path.name}: wrote {len(slides)} slides: {json_path}, {html_path}")
     return Slideshow(json_path, html_path, clips, len(slides))
 
@@ -186,13 +208,15 @@ def _companion_mp4(loaded: Loaded, options: RenderOptions, stack: contextlib.Exi
 
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kldemo-slides-")))
     video = folder / "video.mp4"
-    render_config(loaded, replace(options, transparent=False), video, "mp4",
-                  Progress.create("none"))
+    render_config(
+        loaded, replace(options, transparent=False), video, "mp4", Progress.create("none")
+    )
     return video
 
 
-def _write_clips(video: Path, slides: list[Slide], folder: Path,
-                 settings: VideoSettings) -> list[tuple[Path, Path]]:
+def _write_clips(
+    video: Path, slides: list[Slide], folder: Path, settings: VideoSettings
+) -> list[tuple[Path, Path]]:
     """Each slide's clip and its reversed clip, written into ``folder``."""
     import av
 
@@ -217,15 +241,25 @@ def _frame_index(pts: int, stream: av.video.stream.VideoStream, fps: Fraction) -
     return round(pts * stream.time_base * fps)
 
 
-def _seek(source: av.container.InputContainer, stream: av.video.stream.VideoStream,
-          fps: Fraction, frame: int) -> None:
+def _seek(
+    source: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    fps: Fraction,
+    frame: int,
+) -> None:
     """Go to the key frame at or before ``frame``; the decoder starts afresh from there."""
-    source.seek(round(frame / (fps * stream.time_base)), stream=stream, backward=True,
-                any_frame=False)
+    source.seek(
+        round(frame / (fps * stream.time_base)), stream=stream, backward=True, any_frame=False
+    )
 
 
-def _frames(source: av.container.InputContainer, stream: av.video.stream.VideoStream,
-            fps: Fraction, start: int, stop: int) -> list[av.VideoFrame]:
+def _frames(
+    source: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    fps: Fraction,
+    start: int,
+    stop: int,
+) -> list[av.VideoFrame]:
     """Frames [start, stop) of an open video, decoded from the key frame before them."""
     _seek(source, stream, fps, start)
     kept = []
@@ -236,13 +270,19 @@ def _frames(source: av.container.InputContainer, stream: av.video.stream.VideoSt
         if index >= start:
             kept.append(frame)
     if len(kept) != stop - start:
-        raise RenderError(f"slides: frames {start} to {stop} of the video could not be "
-                          f"decoded (got {len(kept)})")
+        raise RenderError(
+            f"slides: frames {start} to {stop} of the video could not be decoded (got {len(kept)})"
+        )
     return kept
 
 
-def _copy_packets(source: av.container.InputContainer, stream: av.video.stream.VideoStream,
-                  slide: Slide, target: Path, fps: Fraction) -> bool:
+def _copy_packets(
+    source: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    slide: Slide,
+    target: Path,
+    fps: Fraction,
+) -> bool:
     """Write the slide's frames as the video's own packets, when it starts on a key frame
     and its packets come in the order they are shown (no B-frames); else False."""
     import av
@@ -257,8 +297,9 @@ def _copy_packets(source: av.container.InputContainer, stream: av.video.stream.V
             break
         if index >= slide.start:
             packets.append((index, packet))
-    if [i for i, _ in packets] != list(range(slide.start, slide.stop)) \
-            or not packets[0][1].is_keyframe:
+    if [i for i, _ in packets] != list(range(slide.start, slide.stop)) or not packets[0][
+        1
+    ].is_keyframe:
         return False
     per_frame = 1 / (fps * stream.time_base)  # ticks, maybe fractional
     with av.open(str(target), mode="w", format="mp4") as output:
@@ -279,8 +320,9 @@ def _encoding(target: Path, settings: VideoSettings) -> Iterator[Callable[[Any],
     import av
 
     with av.open(str(target), mode="w", format=settings.container) as output:
-        stream = output.add_stream(settings.codec, rate=settings.fps,
-                                   options=dict(settings.options))
+        stream = output.add_stream(
+            settings.codec, rate=settings.fps, options=dict(settings.options)
+        )
         stream.width, stream.height = settings.width, settings.height
         stream.pix_fmt = settings.pixel_format
         count = 0
@@ -311,8 +353,14 @@ def _reverse(clip: Path, frame_count: int, target: Path, settings: VideoSettings
                 put(frame)
 
 
-def _presentation(slides: list[Slide], files: list[tuple[Path, Path]], scratch: Path,
-                  clips: Path, size: tuple[int, int], background: str) -> str:
+def _presentation(
+    slides: list[Slide],
+    files: list[tuple[Path, Path]],
+    scratch: Path,
+    clips: Path,
+    size: tuple[int, int],
+    background: str,
+) -> str:
     """manim-slides' PresentationConfig as JSON, built and checked with its own models.
 
     The models check that the clips exist, so they are built over the clips where they
@@ -327,12 +375,21 @@ def _presentation(slides: list[Slide], files: list[tuple[Path, Path]], scratch: 
         return (clips / path.relative_to(scratch)).relative_to(base)
 
     checked = PresentationConfig(
-        slides=[SlideConfig(file=clip, rev_file=back, notes=slide.notes)
-                for slide, (clip, back) in zip(slides, files, strict=True)],
-        resolution=size, background_color=background)
-    stored = checked.model_copy(update={"slides": [
-        s.model_copy(update={"file": moved(s.file), "rev_file": moved(s.rev_file)})
-        for s in checked.slides]})
+        slides=[
+            SlideConfig(file=clip, rev_file=back, notes=slide.notes)
+            for slide, (clip, back) in zip(slides, files, strict=True)
+        ],
+        resolution=size,
+        background_color=background,
+    )
+    stored = checked.model_copy(
+        update={
+            "slides": [
+                s.model_copy(update={"file": moved(s.file), "rev_file": moved(s.rev_file)})
+                for s in checked.slides
+            ]
+        }
+    )
     return stored.model_dump_json(indent=2)
 
 
@@ -342,8 +399,7 @@ def _replace_folder(new: Path, final: Path) -> None:
     old = None
     try:
         if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old",
-                                        dir=final.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
             os.replace(final, old / final.name)
         os.replace(new, final)
     except OSError as error:
@@ -353,18 +409,27 @@ def _replace_folder(new: Path, final: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def presenter_html(slides: list[Slide], clips: Path, beside: Path, fps: float, title: str,
-                   background: str) -> str:
+def presenter_html(
+    slides: list[Slide], clips: Path, beside: Path, fps: float, title: str, background: str
+) -> str:
     """The HTML presenter: the clips (in ``clips``, linked relative to ``beside``), the
     slide counter, the notes, the keys; its script and style inline."""
     folder = os.path.relpath(clips, beside)
-    data = [{"src": urllib.parse.quote(Path(folder, f"slide_{k:03d}.mp4").as_posix()),
-             "frames": len(slide), "notes": slide.notes}
-            for k, slide in enumerate(slides, 1)]
+    data = [
+        {
+            "src": urllib.parse.quote(Path(folder, f"slide_{k:03d}.mp4").as_posix()),
+            "frames": len(slide),
+            "notes": slide.notes,
+        }
+        for k, slide in enumerate(slides, 1)
+    ]
     # Inside <script>, "</" could end the element: escaped, the JSON reads the same.
     payload = json.dumps({"fps": fps, "slides": data}, ensure_ascii=False).replace("</", "<\\/")
-    return (_PRESENTER.replace("@TITLE@", html.escape(title))
-            .replace("@BACKGROUND@", background).replace("@SLIDES@", payload))
+    return (
+        _PRESENTER.replace("@TITLE@", html.escape(title))
+        .replace("@BACKGROUND@", background)
+        .replace("@SLIDES@", payload)
+    )
 
 
 _PRESENTER = """<!doctype html>

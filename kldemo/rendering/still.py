@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from kldemo.timeline import Loaded
 
 
-def render_still(loaded: Loaded, at: float, target: Path, options: RenderOptions,
-                 bare: bool = False) -> Path:
+def render_still(
+    loaded: Loaded, at: float, target: Path, options: RenderOptions, bare: bool = False
+) -> Path:
     """Write the frame the video shows at time ``at`` to ``target`` (PNG, SVG or PDF, by its
     suffix); ``bare`` leaves out the title and the caption (a figure with its own)."""
     timeline, fps = loaded.timeline, options.frame_rate
@@ -45,8 +46,9 @@ def bare_plan(plan: ScenePlan) -> ScenePlan:
     return dataclasses.replace(plan, title=None, captions=())
 
 
-def render_still_plan(plan: ScenePlan, index: int, target: Path, options: RenderOptions,
-                      bare: bool = False) -> Path:
+def render_still_plan(
+    plan: ScenePlan, index: int, target: Path, options: RenderOptions, bare: bool = False
+) -> Path:
     """Draw frame ``index`` of ``plan`` as the video would (``bare``: without its title and
     captions), and write it to ``target``; a PDF keeps the title in its metadata."""
     from PIL import Image
@@ -58,8 +60,9 @@ def render_still_plan(plan: ScenePlan, index: int, target: Path, options: Render
     if bare:
         plan = bare_plan(plan)
     with tempfile.TemporaryDirectory(prefix="kldemo-") as scratch:
-        drawer = FrameDrawer(plan, video, options.transparent, Path(scratch), options.verbose,
-                             options.labels_dir)
+        drawer = FrameDrawer(
+            plan, video, options.transparent, Path(scratch), options.verbose, options.labels_dir
+        )
         if fmt in VECTOR_FORMATS:
             from kldemo.rendering.vector import vector_figure
 

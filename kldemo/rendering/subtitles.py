@@ -90,17 +90,24 @@ def write_subtitles(cues: list[Cue], target: Path) -> tuple[Path, Path]:
 
     srt_path, vtt_path = subtitle_paths(target)
     composed = srt.compose(
-        [srt.Subtitle(i + 1, *(datetime.timedelta(milliseconds=t) for t in cue.millis()),
-                      _lines(cue.text)) for i, cue in enumerate(cues)],
+        [
+            srt.Subtitle(
+                i + 1, *(datetime.timedelta(milliseconds=t) for t in cue.millis()), _lines(cue.text)
+            )
+            for i, cue in enumerate(cues)
+        ],
         reindex=False,
     )
     with atomic_path(srt_path) as temporary:
         temporary.write_text(composed, encoding="utf-8")
-    vtt = webvtt.WebVTT(captions=[
-        webvtt.Caption(*(_vtt_time(t) for t in cue.millis()),
-                       html.escape(_lines(cue.text), quote=False))
-        for cue in cues
-    ])
+    vtt = webvtt.WebVTT(
+        captions=[
+            webvtt.Caption(
+                *(_vtt_time(t) for t in cue.millis()), html.escape(_lines(cue.text), quote=False)
+            )
+            for cue in cues
+        ]
+    )
     with atomic_path(vtt_path) as temporary:
         temporary.write_text(vtt.content, encoding="utf-8")
     return srt_path, vtt_path
@@ -134,8 +141,9 @@ def track_packets(stream: av.stream.Stream, fmt: str, cues: list[Cue]) -> list[a
     for index, cue in enumerate(cues):
         start, end = cue.millis()
         text = _ass_text(cue.text, webvtt=TRACK_CODECS[fmt] == "webvtt")
-        event = SubtitleSet.create(f"{index},0,Default,,0,0,0,,{text}".encode(), 0,
-                                   end - start, pts=start)
+        event = SubtitleSet.create(
+            f"{index},0,Default,,0,0,0,,{text}".encode(), 0, end - start, pts=start
+        )
         packet = stream.codec_context.encode_subtitle(event)
         packet.stream, packet.time_base = stream, TRACK_TIME_BASE
         packets.append(packet)

@@ -57,13 +57,15 @@ class VectorCamera(KLCamera):
     def get_cairo_context(self, pixel_array: np.ndarray) -> cairo.Context:
         return self.vector_ctx
 
-    def set_cairo_context_color(self, ctx: cairo.Context, rgbas: np.ndarray,
-                                vmobject: VMobject) -> VectorCamera:
+    def set_cairo_context_color(
+        self, ctx: cairo.Context, rgbas: np.ndarray, vmobject: VMobject
+    ) -> VectorCamera:
         if len(rgbas) == 1:
             ctx.set_source_rgba(*rgbas[0][:3], rgbas[0][3])
             return self
         start, end = self.transform_points_pre_display(
-            vmobject, vmobject.get_gradient_start_and_end_points())
+            vmobject, vmobject.get_gradient_start_and_end_points()
+        )
         pattern = cairo.LinearGradient(*start[:2], *end[:2])
         for rgba, offset in zip(rgbas, np.linspace(0, 1, len(rgbas)), strict=True):
             pattern.add_color_stop_rgba(offset, *rgba[:3], rgba[3])
@@ -75,8 +77,9 @@ class VectorCamera(KLCamera):
             super().apply_fill(ctx, vmobject)
         return self
 
-    def apply_stroke(self, ctx: cairo.Context, vmobject: VMobject,
-                     background: bool = False) -> VectorCamera:
+    def apply_stroke(
+        self, ctx: cairo.Context, vmobject: VMobject, background: bool = False
+    ) -> VectorCamera:
         if np.any(self.get_stroke_rgbas(vmobject, background)[:, 3] > 0):
             super().apply_stroke(ctx, vmobject, background)
         return self
@@ -86,13 +89,15 @@ class VectorCamera(KLCamera):
         raster = [m for m in drawn if not isinstance(m, VMobject) or m.get_background_image()]
         if raster:
             kinds = ", ".join(sorted({type(m).__name__ for m in raster}))
-            raise RenderError(f"a vector still cannot draw {kinds} without rasterising it; "
-                              "write a PNG instead")
+            raise RenderError(
+                f"a vector still cannot draw {kinds} without rasterising it; write a PNG instead"
+            )
         self.display_multiple_vectorized_mobjects(drawn, self.pixel_array)
 
 
-def vector_figure(drawer: FrameDrawer, index: int, fmt: str, transparent: bool,
-                  title: str | None = None) -> bytes:
+def vector_figure(
+    drawer: FrameDrawer, index: int, fmt: str, transparent: bool, title: str | None = None
+) -> bytes:
     """Frame ``index`` of ``drawer``'s scene as an SVG or PDF document (``fmt``).
 
     The page is :func:`page_size` of the frame; the theme's background fills it unless
@@ -113,9 +118,16 @@ def vector_figure(drawer: FrameDrawer, index: int, fmt: str, transparent: bool,
         centre = scene.renderer.camera.frame_center
         # The matrix manim's Camera.get_cairo_context sets, with the page's size in points
         # for the pixel size: x right, y up, the frame's centre in the page's middle.
-        ctx.set_matrix(cairo.Matrix(width / fw, 0, 0, -height / fh,
-                                    width / 2 - centre[0] * width / fw,
-                                    height / 2 + centre[1] * height / fh))
+        ctx.set_matrix(
+            cairo.Matrix(
+                width / fw,
+                0,
+                0,
+                -height / fh,
+                width / 2 - centre[0] * width / fw,
+                height / 2 + centre[1] * height / fh,
+            )
+        )
         camera = VectorCamera(ctx, background_color=scene.renderer.camera.background_color)
         scene.show(index)
         # In the video's order: what stays put first, then what moves, on top.
@@ -125,8 +137,9 @@ def vector_figure(drawer: FrameDrawer, index: int, fmt: str, transparent: bool,
     return buffer.getvalue()
 
 
-def _surface(fmt: str, buffer: io.BytesIO, width: float, height: float,
-             title: str | None) -> cairo.Surface:
+def _surface(
+    fmt: str, buffer: io.BytesIO, width: float, height: float, title: str | None
+) -> cairo.Surface:
     if fmt == "svg":
         surface = cairo.SVGSurface(buffer, width, height)
         surface.set_document_unit(cairo.SVGUnit.PT)

@@ -50,16 +50,28 @@ class VideoSettings:
     options: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def for_format(cls, fmt: str, width: int, height: int, fps: float,
-                   transparent: bool) -> VideoSettings:
+    def for_format(
+        cls, fmt: str, width: int, height: int, fps: float, transparent: bool
+    ) -> VideoSettings:
         rate = Fraction(fps).limit_denominator(1001)
         if fmt == "gif":  # lossless RGB (QuickTime Animation): the palette sees true colours
             return cls(width, height, rate, "mov", "qtrle", "rgb24")
         if fmt == "webm":
-            return cls(width, height, rate, "webm", "libvpx-vp9",
-                       "yuva420p" if transparent else "yuv420p",
-                       (("crf", "32"), ("b", "0"), ("deadline", "realtime"), ("cpu-used", "8"),
-                        ("row-mt", "1")))
+            return cls(
+                width,
+                height,
+                rate,
+                "webm",
+                "libvpx-vp9",
+                "yuva420p" if transparent else "yuv420p",
+                (
+                    ("crf", "32"),
+                    ("b", "0"),
+                    ("deadline", "realtime"),
+                    ("cpu-used", "8"),
+                    ("row-mt", "1"),
+                ),
+            )
         if transparent:  # mov: QuickTime Animation keeps the alpha channel
             return cls(width, height, rate, "mov", "qtrle", "argb")
         container = "mov" if fmt == "mov" else "mp4"
@@ -68,8 +80,15 @@ class VideoSettings:
         # encoder thread: x264's output depends on its thread count, and a fixed count
         # makes a segment's bytes the same whatever --jobs is and whatever the machine
         # (so caches can be shared); the workers, one per core, use the cores instead.
-        return cls(width, height, rate, container, "libx264", "yuv420p",
-                   (("crf", "23"), ("preset", "superfast"), ("bf", "0"), ("threads", "1")))
+        return cls(
+            width,
+            height,
+            rate,
+            container,
+            "libx264",
+            "yuv420p",
+            (("crf", "23"), ("preset", "superfast"), ("bf", "0"), ("threads", "1")),
+        )
 
     @property
     def suffix(self) -> str:
@@ -84,8 +103,9 @@ class SegmentEncoder:
 
         self.settings = settings
         self.container = av.open(str(path), mode="w", format=settings.container)
-        self.stream = self.container.add_stream(settings.codec, rate=settings.fps,
-                                                options=dict(settings.options))
+        self.stream = self.container.add_stream(
+            settings.codec, rate=settings.fps, options=dict(settings.options)
+        )
         self.stream.width, self.stream.height = settings.width, settings.height
         self.stream.pix_fmt = settings.pixel_format
         self.reformatter = VideoReformatter()
@@ -116,8 +136,13 @@ class SegmentEncoder:
             self.container.close()
 
 
-def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoSettings,
-                  cues: list[Cue] | None = None) -> None:
+def join_segments(
+    segments: list[Path],
+    target: Path,
+    fmt: str,
+    settings: VideoSettings,
+    cues: list[Cue] | None = None,
+) -> None:
     """Concatenate segment files into ``target`` by stream copy (GIF: palettised); with
     ``cues``, mp4, mov and webm get a subtitle track of them, muxed in time order among the
     video's packets (GIF has no subtitle track).
@@ -152,8 +177,9 @@ def join_segments(segments: list[Path], target: Path, fmt: str, settings: VideoS
                     if cues:  # the track after the video: stream 1 (none without a cue)
                         captions = _Captions(output, fmt, cues)
                 if stream.time_base != copy.time_base:
-                    raise ValueError(f"{segment}: time base {stream.time_base} differs from "
-                                     f"{copy.time_base}")
+                    raise ValueError(
+                        f"{segment}: time base {stream.time_base} differs from {copy.time_base}"
+                    )
                 per_frame = 1 / (settings.fps * stream.time_base)  # ticks, maybe fractional
                 frames = 0
                 for packet in source.demux(stream):
@@ -190,8 +216,7 @@ class _Captions:
 
         if self.packets is None:
             self.packets = track_packets(self.stream, self.fmt, self.cues)
-        while self.packets and (time is None
-                                or self.packets[0].pts * TRACK_TIME_BASE <= time):
+        while self.packets and (time is None or self.packets[0].pts * TRACK_TIME_BASE <= time):
             self.output.mux(self.packets.pop(0))
 
 
@@ -235,9 +260,11 @@ def _palette(segments: list[Path], every: int) -> av.VideoFrame:
         graph = av.filter.Graph()
         # palettegen keeps one entry transparent (its default), which the GIF encoder gives
         # the pixels a frame leaves as they were: a still moment costs almost nothing.
-        graph.link_nodes(graph.add_buffer(template=stream),
-                         graph.add("palettegen", "max_colors=256:stats_mode=full"),
-                         graph.add("buffersink")).configure()
+        graph.link_nodes(
+            graph.add_buffer(template=stream),
+            graph.add("palettegen", "max_colors=256:stats_mode=full"),
+            graph.add("buffersink"),
+        ).configure()
         for index, frame in enumerate(source.decode(stream)):
             if index % every == 0:
                 graph.push(frame)
@@ -245,9 +272,13 @@ def _palette(segments: list[Path], every: int) -> av.VideoFrame:
         return graph.pull()
 
 
-def _palettised_gif(source: av.container.InputContainer, stream: av.video.stream.VideoStream,
-                    output: av.container.OutputContainer, palette: av.VideoFrame,
-                    settings: VideoSettings) -> None:
+def _palettised_gif(
+    source: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    output: av.container.OutputContainer,
+    palette: av.VideoFrame,
+    settings: VideoSettings,
+) -> None:
     """Each frame mapped onto ``palette`` and encoded, with delays that add up exactly.
 
     GIF delays count hundredths of a second: frame k is shown at round(100 k / fps), so
@@ -260,8 +291,12 @@ def _palettised_gif(source: av.container.InputContainer, stream: av.video.stream
     gif.codec_context.time_base = gif.time_base = Fraction(1, 100)
     graph = av.filter.Graph()
     frames = graph.add_buffer(template=stream)
-    colours = graph.add_buffer(width=palette.width, height=palette.height,
-                               format=palette.format.name, time_base=Fraction(1, 100))
+    colours = graph.add_buffer(
+        width=palette.width,
+        height=palette.height,
+        format=palette.format.name,
+        time_base=Fraction(1, 100),
+    )
     use = graph.add("paletteuse", PALETTE_USE)
     frames.link_to(use, 0, 0)
     colours.link_to(use, 0, 1)

@@ -59,7 +59,8 @@ def check_writable(target: Path) -> None:
 def _temporary_beside(target: Path, suffix: str | None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{suffix if suffix is not None else target.suffix}",
+        prefix=f".{target.stem}.",
+        suffix=f".tmp{suffix if suffix is not None else target.suffix}",
         dir=target.parent,
     )
     os.close(fd)

@@ -33,9 +33,23 @@ from kldemo.core.plane.quadrature import (
 )
 
 __all__ = [
-    "DIVERGENCES", "FAMILIES", "GaussianGradient", "PlaneMixture", "density",
-    "divergence_values", "forward_kl", "forward_kl_gradient", "gaussian_hellinger2",
-    "gaussian_kl", "hellinger_distance", "js_divergence", "kl_divergence", "log_density",
-    "moment_match", "reverse_gaussian_optimum_for_gaussian", "reverse_kl",
-    "reverse_kl_gradient", "tv_distance",
+    "DIVERGENCES",
+    "FAMILIES",
+    "GaussianGradient",
+    "PlaneMixture",
+    "density",
+    "divergence_values",
+    "forward_kl",
+    "forward_kl_gradient",
+    "gaussian_hellinger2",
+    "gaussian_kl",
+    "hellinger_distance",
+    "js_divergence",
+    "kl_divergence",
+    "log_density",
+    "moment_match",
+    "reverse_gaussian_optimum_for_gaussian",
+    "reverse_kl",
+    "reverse_kl_gradient",
+    "tv_distance",
 ]

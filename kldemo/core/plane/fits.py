@@ -41,8 +41,7 @@ class GaussianGradient:
 
 def _as_gaussian(q: PlaneMixture, name: str = "q") -> tuple[FloatArray, FloatArray]:
     if q.n_components != 1:
-        raise ValueError(f"{name} must be a single Gaussian (one component), "
-                         f"got {q.n_components}")
+        raise ValueError(f"{name} must be a single Gaussian (one component), got {q.n_components}")
     return q.means[..., 0, :], q.covs[..., 0, :, :]
 
 
@@ -81,7 +80,7 @@ def reverse_gaussian_optimum_for_gaussian(p: PlaneMixture, family: str = "full")
     if _family(family) == "diagonal":
         a, b, c = cov[..., 0, 0], cov[..., 0, 1], cov[..., 1, 1]
         diagonal = np.zeros(cov.shape)
-        diagonal[..., 0, 0] = a - b * b / c                 # 1 / Λ_11
+        diagonal[..., 0, 0] = a - b * b / c  # 1 / Λ_11
         diagonal[..., 1, 1] = c - b * b / a
         cov = diagonal
     return PlaneMixture.gaussian(mean, cov)
@@ -113,8 +112,8 @@ def forward_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     q_mean, q_cov = _as_gaussian(q)
     chol = _cholesky(q_cov)
     lower = _lower(chol)
-    inverse_t = np.linalg.inv(lower).swapaxes(-1, -2)             # L^-T
-    precision = inverse_t @ inverse_t.swapaxes(-1, -2)            # Σ^-1
+    inverse_t = np.linalg.inv(lower).swapaxes(-1, -2)  # L^-T
+    precision = inverse_t @ inverse_t.swapaxes(-1, -2)  # Σ^-1
     d = mean - q_mean
     second = cov + d[..., :, None] * d[..., None, :]
     grad_mean = -np.einsum("...ij,...j->...i", precision, d)
@@ -122,9 +121,12 @@ def forward_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     return GaussianGradient(grad_mean, grad_chol)
 
 
-def _gaussian_expectation(mean: FloatArray, chol: tuple[FloatArray, ...],
-                          function: Callable[[FloatArray, FloatArray], FloatArray],
-                          rtol: float = 1e-13) -> FloatArray:
+def _gaussian_expectation(
+    mean: FloatArray,
+    chol: tuple[FloatArray, ...],
+    function: Callable[[FloatArray, FloatArray], FloatArray],
+    rtol: float = 1e-13,
+) -> FloatArray:
     """E[function(x, z)] for z ~ N(0, I), x = mean + L z, per state (mean (S, 2)).
 
     function maps points x (S, n, 2) and z (n, 2) to values (S, n, V).  In polar
@@ -134,17 +136,19 @@ def _gaussian_expectation(mean: FloatArray, chol: tuple[FloatArray, ...],
     """
     previous = None
     panels, angles = _BASE_U, _BASE_ANGLES
-    for _ in range(6):                        # at most 1344 * 4^5 points per state
+    for _ in range(6):  # at most 1344 * 4^5 points per state
         lo, hi = panels[:-1], panels[1:]
         half = 0.5 * (hi - lo)
-        u = (0.5 * (hi + lo))[:, None] + half[:, None] * _NODES          # (P, 21)
+        u = (0.5 * (hi + lo))[:, None] + half[:, None] * _NODES  # (P, 21)
         weight = (np.exp(-u) * half[:, None] * _KRONROD).ravel() / angles
         theta = _ANGLE_OFFSET + np.arange(angles) * (2 * np.pi / angles)
         r = np.sqrt(2.0 * u.ravel())[:, None]
         z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1).reshape(-1, 2)
         l11, l21, l22 = (c[:, None] for c in chol)
-        x = np.stack([mean[:, None, 0] + l11 * z[:, 0],
-                      mean[:, None, 1] + l21 * z[:, 0] + l22 * z[:, 1]], axis=-1)
+        x = np.stack(
+            [mean[:, None, 0] + l11 * z[:, 0], mean[:, None, 1] + l21 * z[:, 0] + l22 * z[:, 1]],
+            axis=-1,
+        )
         values = function(x, z)
         weights = np.repeat(weight, angles)
         value = np.einsum("snv,n->sv", values, weights)
@@ -159,15 +163,15 @@ def _gaussian_expectation(mean: FloatArray, chol: tuple[FloatArray, ...],
 
 def _grad_log_density(x: FloatArray, m: PlaneMixture) -> FloatArray:
     """∇ log p at points x (S, n, 2) for p of states (S,): Σ_c r_c(x) (-S_c^-1 (x - m_c))."""
-    chol = tuple(c[:, None, :] for c in _cholesky(m.covs))          # (S, 1, K)
-    d = x[:, :, None, :] - m.means[:, None, :, :]                    # (S, n, K, 2)
+    chol = tuple(c[:, None, :] for c in _cholesky(m.covs))  # (S, 1, K)
+    d = x[:, :, None, :] - m.means[:, None, :, :]  # (S, n, K, 2)
     y = _solve_lower(chol, d)
     l11, l21, l22 = chol
     # S^-1 d = L^-T y
     v2 = y[..., 1] / l22
     v1 = (y[..., 0] - l21 * v2) / l11
     log_c = -0.5 * (y * y).sum(-1) - np.log(l11 * l22)
-    with np.errstate(divide="ignore"):    # zero weights: -inf, no responsibility
+    with np.errstate(divide="ignore"):  # zero weights: -inf, no responsibility
         log_c = log_c + np.log(m.weights[:, None, :])
     resp = np.exp(log_c - logsumexp(log_c, axis=-1, keepdims=True))
     return -np.stack([(resp * v1).sum(-1), (resp * v2).sum(-1)], axis=-1)
@@ -190,16 +194,19 @@ def reverse_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     q_mean, q_cov = _as_gaussian(q)
     shape = np.broadcast_shapes(p.shape, q.shape)
     k = p.n_components
-    flat_p = PlaneMixture(np.broadcast_to(p.weights, (*shape, k)).reshape(-1, k),
-                          np.broadcast_to(p.means, (*shape, k, 2)).reshape(-1, k, 2),
-                          np.broadcast_to(p.covs, (*shape, k, 2, 2)).reshape(-1, k, 2, 2))
+    flat_p = PlaneMixture(
+        np.broadcast_to(p.weights, (*shape, k)).reshape(-1, k),
+        np.broadcast_to(p.means, (*shape, k, 2)).reshape(-1, k, 2),
+        np.broadcast_to(p.covs, (*shape, k, 2, 2)).reshape(-1, k, 2, 2),
+    )
     mean = np.broadcast_to(q_mean, (*shape, 2)).reshape(-1, 2)
     chol = _cholesky(np.broadcast_to(q_cov, (*shape, 2, 2)).reshape(-1, 2, 2))
 
     def terms(x: FloatArray, z: FloatArray) -> FloatArray:
-        g = _grad_log_density(x, flat_p)                                  # (S, n, 2)
-        return np.concatenate([g, g[..., 0:1] * z[:, 0:1], g[..., 1:2] * z[:, 0:1],
-                               g[..., 1:2] * z[:, 1:2]], axis=-1)
+        g = _grad_log_density(x, flat_p)  # (S, n, 2)
+        return np.concatenate(
+            [g, g[..., 0:1] * z[:, 0:1], g[..., 1:2] * z[:, 0:1], g[..., 1:2] * z[:, 1:2]], axis=-1
+        )
 
     e = _gaussian_expectation(mean, chol, terms)
     grad_chol = np.zeros((mean.shape[0], 2, 2))
@@ -207,4 +214,3 @@ def reverse_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     grad_chol[:, 1, 0] = -e[:, 3]
     grad_chol[:, 1, 1] = -1.0 / chol[2] - e[:, 4]
     return GaussianGradient(-e[:, :2].reshape((*shape, 2)), grad_chol.reshape((*shape, 2, 2)))
-

@@ -11,6 +11,7 @@ from scipy.special import logsumexp
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
+
 @dataclass(frozen=True)
 class PlaneMixture:
     r"""A Gaussian mixture in the plane, :math:`\sum_k w_k N(x; m_k, S_k)`.
@@ -49,13 +50,17 @@ class PlaneMixture:
             raise ValueError(f"covs must have shape (..., K, 2, 2), got {covs.shape}")
         k = {weights.shape[-1], means.shape[-2], covs.shape[-3]}
         if len(k) > 1:
-            raise ValueError("weights, means and covs must have the same number of components, "
-                             f"got shapes {weights.shape}, {means.shape}, {covs.shape}")
+            raise ValueError(
+                "weights, means and covs must have the same number of components, "
+                f"got shapes {weights.shape}, {means.shape}, {covs.shape}"
+            )
         try:
             state = np.broadcast_shapes(weights.shape[:-1], means.shape[:-2], covs.shape[:-3])
         except ValueError:
-            raise ValueError(f"the state axes of weights {weights.shape}, means {means.shape} "
-                             f"and covs {covs.shape} do not broadcast") from None
+            raise ValueError(
+                f"the state axes of weights {weights.shape}, means {means.shape} "
+                f"and covs {covs.shape} do not broadcast"
+            ) from None
         n = weights.shape[-1]
         if np.any(weights < 0) or not np.all(np.isfinite(weights)):
             raise ValueError("weights must be finite and >= 0")
@@ -87,6 +92,7 @@ class PlaneMixture:
 # --------------------------------------------------------------------------
 # 2x2 linear algebra, vectorised (numpy's linalg loops are slow on tiny matrices)
 # --------------------------------------------------------------------------
+
 
 def _cholesky(covs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(l11, l21, l22) of the lower Cholesky factors of (..., 2, 2) covariances."""
@@ -131,6 +137,7 @@ def _eigenvalues(m: FloatArray) -> tuple[FloatArray, FloatArray]:
 # Densities
 # --------------------------------------------------------------------------
 
+
 def log_density(points: ArrayLike, m: PlaneMixture) -> FloatArray:
     r"""Log density :math:`\log \sum_k w_k N(x; m_k, S_k)` at points.
 
@@ -155,12 +162,12 @@ def log_density(points: ArrayLike, m: PlaneMixture) -> FloatArray:
     x = np.asarray(points, dtype=float)
     if x.ndim < 2 or x.shape[-1] != 2:
         raise ValueError(f"points must have shape (..., N, 2), got {x.shape}")
-    chol = tuple(c[..., None, :] for c in _cholesky(m.covs))        # (..., 1, K)
-    d = x[..., :, None, :] - m.means[..., None, :, :]               # (..., N, K, 2)
+    chol = tuple(c[..., None, :] for c in _cholesky(m.covs))  # (..., 1, K)
+    d = x[..., :, None, :] - m.means[..., None, :, :]  # (..., N, K, 2)
     y = _solve_lower(chol, d)
     log_norm = np.log(2.0 * np.pi * chol[0] * chol[2])
     log_components = -0.5 * (y * y).sum(-1) - log_norm
-    with np.errstate(divide="ignore"):    # zero weights are -inf terms, dropped by logsumexp
+    with np.errstate(divide="ignore"):  # zero weights are -inf terms, dropped by logsumexp
         return logsumexp(log_components, axis=-1, b=m.weights[..., None, :])
 
 
@@ -180,6 +187,7 @@ def density(points: ArrayLike, m: PlaneMixture) -> FloatArray:
 # Closed forms for two Gaussians
 # --------------------------------------------------------------------------
 
+
 def _h(mu: FloatArray, lam: FloatArray) -> FloatArray:
     """λ - 1 - log λ for λ = 1 + μ, with μ accurate to absolute rounding near 0
     and λ accurate to relative rounding away from 1."""
@@ -189,14 +197,15 @@ def _h(mu: FloatArray, lam: FloatArray) -> FloatArray:
     # μ - log1p(μ) = 2y^2/(1 - y) - 2y^3 (1/3 + y^2/5 + ...): no cancellation.
     y = mu[near] / (2.0 + mu[near])
     series = np.zeros_like(y)
-    for k in range(16, 0, -1):                  # |y| < 0.15: 16 terms reach 1e-27
+    for k in range(16, 0, -1):  # |y| < 0.15: 16 terms reach 1e-27
         series = series * y * y + 1.0 / (2 * k + 1)
     out[near] = 2.0 * y * y / (1.0 - y) - 2.0 * y**3 * series
     return out
 
 
-def _whitened_spectrum(mean1: FloatArray, cov1: FloatArray, mean2: FloatArray,
-                       cov2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _whitened_spectrum(
+    mean1: FloatArray, cov1: FloatArray, mean2: FloatArray, cov2: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Eigenvalues λ of S2^-1/2 S1 S2^-T/2 and μ = λ - 1 (each (..., 2)), each
     accurate where it matters, and |L2^-1 (m1 - m2)|^2."""
     chol1, chol2 = _cholesky(cov1), _cholesky(cov2)
@@ -210,8 +219,7 @@ def _whitened_spectrum(mean1: FloatArray, cov1: FloatArray, mean2: FloatArray,
     return lam, mu, (d * d).sum(-1)
 
 
-def gaussian_kl(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike,
-                cov2: ArrayLike) -> FloatArray:
+def gaussian_kl(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> FloatArray:
     r"""KL divergence of two plane Gaussians,
     :math:`\frac12[\mathrm{tr}(S_2^{-1}S_1) + d^T S_2^{-1} d - 2 + \log\frac{\det S_2}{\det S_1}]`,
     :math:`d = m_1 - m_2`.
@@ -245,8 +253,9 @@ def gaussian_kl(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike,
     return 0.5 * (_h(mu, lam).sum(-1) + d2)
 
 
-def gaussian_hellinger2(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike,
-                        cov2: ArrayLike) -> FloatArray:
+def gaussian_hellinger2(
+    mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
+) -> FloatArray:
     r"""Squared Hellinger distance of two plane Gaussians, :math:`1 - e^{-D_B}`,
     with the Bhattacharyya distance
     :math:`D_B = \frac18 d^T \bar S^{-1} d + \frac12\log\frac{\det\bar S}{\sqrt{\det S_1\det S_2}}`,

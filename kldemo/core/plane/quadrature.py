@@ -44,61 +44,73 @@ from kldemo.core.quadrature import KRONROD as _KRONROD
 from kldemo.core.quadrature import NODES as _NODES
 from kldemo.core.quadrature import RULES as _RULES
 
-_U_MAX = 40.5                                   # |z| <= 9
+_U_MAX = 40.5  # |z| <= 9
 _BASE_U = np.array([0.0, 2.5, 7.0, 16.0, _U_MAX])
 _BASE_ANGLES = 16
 _MAX_ANGLES = 2**17
-_NARROW = 0.1          # components narrower than this (in z) are resolved a priori
+_NARROW = 0.1  # components narrower than this (in z) are resolved a priori
 _ANGLES_PER_STD = 6.0  # angular spacing at most std / this, near a narrow component
 _ANGLE_OFFSET = 0.1249934012  # radians: keeps nodes off the axes, where symmetric cases align
-_CLIP = -100.0         # log-ratios below this add nothing (e^-100 = 4e-44)
+_CLIP = -100.0  # log-ratios below this add nothing (e^-100 = 4e-44)
 _MAX_ROUNDS = 60
-_POINT_BUDGET = 16_384   # points per evaluation chunk (its temporaries stay in cache)
+_POINT_BUDGET = 16_384  # points per evaluation chunk (its temporaries stay in cache)
 _EPS = np.finfo(float).eps
 # (relative, absolute) tolerances of each integral: a margin below the targets
 # (1e-9 relative for KL, 1e-7 for the others).
-_TOLERANCES = {"kl": (1e-10, 1e-15), "js": (1e-9, 1e-16), "tv": (2e-8, 1e-16),
-               "hellinger": (1e-9, 1e-16)}
+_TOLERANCES = {
+    "kl": (1e-10, 1e-15),
+    "js": (1e-9, 1e-16),
+    "tv": (2e-8, 1e-16),
+    "hellinger": (1e-9, 1e-16),
+}
 
 
 # Quadrature over mixtures
 # --------------------------------------------------------------------------
+
 
 def _flatten(p: PlaneMixture, q: PlaneMixture) -> tuple[tuple[int, ...], tuple, tuple]:
     """Broadcast the state axes of p and q and flatten them to (S, ...)."""
     try:
         shape = np.broadcast_shapes(p.shape, q.shape)
     except ValueError:
-        raise ValueError(f"the state axes of p {p.shape} and q {q.shape} do not broadcast"
-                         ) from None
+        raise ValueError(
+            f"the state axes of p {p.shape} and q {q.shape} do not broadcast"
+        ) from None
     flat = []
     for m in (p, q):
         k = m.n_components
-        flat.append((np.broadcast_to(m.weights, (*shape, k)).reshape(-1, k),
-                     np.broadcast_to(m.means, (*shape, k, 2)).reshape(-1, k, 2),
-                     np.broadcast_to(m.covs, (*shape, k, 2, 2)).reshape(-1, k, 2, 2)))
+        flat.append(
+            (
+                np.broadcast_to(m.weights, (*shape, k)).reshape(-1, k),
+                np.broadcast_to(m.means, (*shape, k, 2)).reshape(-1, k, 2),
+                np.broadcast_to(m.covs, (*shape, k, 2, 2)).reshape(-1, k, 2, 2),
+            )
+        )
     return shape, flat[0], flat[1]
 
 
-def _component_params(own_mean: FloatArray, own_chol: tuple, weights: FloatArray,
-                      means: FloatArray, covs: FloatArray) -> FloatArray:
+def _component_params(
+    own_mean: FloatArray, own_chol: tuple, weights: FloatArray, means: FloatArray, covs: FloatArray
+) -> FloatArray:
     """(6, K, job): a11, a21, a22, b1, b2, kappa with y = A z + b = L_c^-1 (x - m_c)
     for x = m_i + L_i z, and kappa = log(w_c det L_i / det L_c), so that the log of
     component c is kappa - |y|^2/2 up to a constant shared by every component."""
     l11, l21, l22 = (c[:, None] for c in own_chol)
     c11, c21, c22 = _cholesky(covs)
     a11 = l11 / c11
-    a21 = (l21 - c21 * a11) / c22          # A = L_c^-1 L_i, lower triangular
+    a21 = (l21 - c21 * a11) / c22  # A = L_c^-1 L_i, lower triangular
     a22 = l22 / c22
     b = _solve_lower((c11, c21, c22), own_mean[:, None, :] - means)
-    kappa = np.full(weights.shape, -np.inf)             # zero weight: no component
+    kappa = np.full(weights.shape, -np.inf)  # zero weight: no component
     np.log(weights, out=kappa, where=weights > 0)
     kappa = kappa + np.log(l11 * l22 / (c11 * c22))
     return np.stack([a11, a21, a22, b[..., 0], b[..., 1], kappa]).transpose(0, 2, 1)
 
 
-def _log_mixture(z1: FloatArray, z2: FloatArray, minus_u: FloatArray, params: FloatArray,
-                 own_first: bool) -> FloatArray:
+def _log_mixture(
+    z1: FloatArray, z2: FloatArray, minus_u: FloatArray, params: FloatArray, own_first: bool
+) -> FloatArray:
     """log Σ_c exp(kappa_c - |y_c|^2/2) at points z; params (6, K, panel, 1, 1)."""
     a11, a21, a22, b1, b2, kappa = params
     terms = []
@@ -114,7 +126,7 @@ def _log_mixture(z1: FloatArray, z2: FloatArray, minus_u: FloatArray, params: Fl
     largest = terms[0]
     for term in terms[1:]:
         largest = np.maximum(largest, term)
-    with np.errstate(invalid="ignore"):   # -inf - -inf only in a dropped component's row
+    with np.errstate(invalid="ignore"):  # -inf - -inf only in a dropped component's row
         total = sum(np.exp(np.maximum(t - largest, _CLIP)) for t in terms)
     return largest + np.log(total)
 
@@ -143,8 +155,11 @@ def _hellinger_term(f: FloatArray) -> FloatArray:
 # g(f), and whether it is analytic (TV's has a kink where p = q: slower, algebraic
 # convergence, so its error estimates are taken as they come).
 _TERMS: dict[str, tuple[Callable[[FloatArray], FloatArray] | None, bool]] = {
-    "kl": (None, True), "js": (_js_term, True), "tv": (_tv_term, False),
-    "hellinger": (_hellinger_term, True)}
+    "kl": (None, True),
+    "js": (_js_term, True),
+    "tv": (_tv_term, False),
+    "hellinger": (_hellinger_term, True),
+}
 
 
 class _Panels:
@@ -157,8 +172,14 @@ class _Panels:
         self.mean, self.half, self.magnitude = (np.zeros((n, _NODES.size)) for _ in range(3))
 
 
-def _evaluate(panels: _Panels, index: IntArray, new: bool, a_params: FloatArray,
-              b_params: FloatArray, transform: Callable | None) -> None:
+def _evaluate(
+    panels: _Panels,
+    index: IntArray,
+    new: bool,
+    a_params: FloatArray,
+    b_params: FloatArray,
+    transform: Callable | None,
+) -> None:
     """Fill the angular means of panels[index]: at all M angles (new=False), or
     at the M midpoints that double them (new=True)."""
     # Panels with the same number of angles are evaluated as one dense block.
@@ -171,15 +192,16 @@ def _evaluate(panels: _Panels, index: IntArray, new: bool, a_params: FloatArray,
         count = int(m) // 2 if new else int(m)
         theta = _ANGLE_OFFSET + (np.arange(count) + (0.5 if new else 0.0)) * (2 * np.pi / count)
         for start in range(0, group.size, step):
-            part = group[start:start + step]
+            part = group[start : start + step]
             half = 0.5 * (panels.hi[part] - panels.lo[part])
             u = (0.5 * (panels.hi[part] + panels.lo[part]))[:, None] + half[:, None] * _NODES
             r = np.sqrt(2.0 * u)[:, :, None]
             z1, z2 = r * np.cos(theta), r * np.sin(theta)
             minus_u = -u[:, :, None]
             jobs = panels.job[part]
-            f = (_log_mixture(z1, z2, minus_u, a_params[:, :, jobs, None, None], True)
-                 - _log_mixture(z1, z2, minus_u, b_params[:, :, jobs, None, None], False))
+            f = _log_mixture(
+                z1, z2, minus_u, a_params[:, :, jobs, None, None], True
+            ) - _log_mixture(z1, z2, minus_u, b_params[:, :, jobs, None, None], False)
             g = f if transform is None else transform(f)
             mean = g.mean(-1)
             magnitude = np.abs(g).mean(-1)
@@ -198,13 +220,15 @@ def _initial_panels(a_params: FloatArray, b_params: FloatArray) -> _Panels:
     angles around each component (of a after the first, or of b) narrower than
     _NARROW in the job's coordinates."""
     n_jobs = a_params.shape[2]
-    params = np.concatenate([a_params[:, 1:], b_params], axis=1)     # (6, K, job)
+    params = np.concatenate([a_params[:, 1:], b_params], axis=1)  # (6, K, job)
     a11, a21, a22, b1, b2, kappa = params
     # A component's smallest std in z is 1/‖A‖ (A maps z to its own whitened y).
-    norm = np.sqrt(0.5 * (a11**2 + a21**2 + a22**2)
-                   + np.sqrt(0.25 * (a11**2 + a21**2 + a22**2) ** 2 - (a11 * a22) ** 2))
+    norm = np.sqrt(
+        0.5 * (a11**2 + a21**2 + a22**2)
+        + np.sqrt(0.25 * (a11**2 + a21**2 + a22**2) ** 2 - (a11 * a22) ** 2)
+    )
     std = 1.0 / norm
-    centre1 = -b1 / a11                                          # where y = 0
+    centre1 = -b1 / a11  # where y = 0
     centre2 = -(b2 + a21 * centre1) / a22
     radius = np.hypot(centre1, centre2)
     narrow = (std < _NARROW) & np.isfinite(kappa) & (radius < 9.0 + 8.0 * std)
@@ -213,7 +237,7 @@ def _initial_panels(a_params: FloatArray, b_params: FloatArray) -> _Panels:
     near_angles: list[tuple[IntArray, FloatArray, FloatArray, FloatArray]] = []
     if job.size:
         s, rc = std[comp, job], radius[comp, job]
-        offsets = np.concatenate([[0.0], 0.5 * 2.0 ** np.arange(8)])   # in stds, to 64
+        offsets = np.concatenate([[0.0], 0.5 * 2.0 ** np.arange(8)])  # in stds, to 64
         for sign in (-1.0, 1.0):
             r = np.maximum(rc[:, None] + sign * s[:, None] * offsets, 0.0)
             jobs.append(np.repeat(job, offsets.size))
@@ -236,13 +260,14 @@ def _initial_panels(a_params: FloatArray, b_params: FloatArray) -> _Panels:
     return _Panels(job, lo, hi, angles.astype(np.intp))
 
 
-def _errors(panels: _Panels, analytic: bool) -> tuple[FloatArray, FloatArray, FloatArray,
-                                                      FloatArray]:
+def _errors(
+    panels: _Panels, analytic: bool
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Kronrod value, radial and angular error estimates and ∫|g| of each panel."""
     half = 0.5 * (panels.hi - panels.lo)
     u = 0.5 * (panels.hi + panels.lo)[:, None] + half[:, None] * _NODES
     weight = np.exp(-u) * half[:, None]
-    values = (weight * panels.mean) @ _RULES.T                       # (panel, 3)
+    values = (weight * panels.mean) @ _RULES.T  # (panel, 3)
     magnitude = (weight * panels.magnitude) @ _KRONROD
     angular = (weight * np.abs(panels.mean - panels.half)) @ _KRONROD
     scale = np.maximum(magnitude, 1e-300)
@@ -265,7 +290,7 @@ def _integrate(a: tuple, b: tuple, kind: str) -> FloatArray:
     rtol, atol = _TOLERANCES[kind]
     a_weights, a_means, a_covs = a
     n_states, n_a = a_weights.shape
-    state, own = np.nonzero(a_weights > 0)               # one job per present component
+    state, own = np.nonzero(a_weights > 0)  # one job per present component
     weight = a_weights[state, own]
     order = np.array([[i] + [c for c in range(n_a) if c != i] for i in range(n_a)])[own]
     own_mean, own_cov = a_means[state, own], a_covs[state, own]
@@ -281,10 +306,12 @@ def _integrate(a: tuple, b: tuple, kind: str) -> FloatArray:
         panel_state, panel_weight = state[panels.job], weight[panels.job]
         total, radial_sum, angular_sum, magnitude_sum = (
             np.bincount(panel_state, panel_weight * x, minlength=n_states)
-            for x in (value, radial, angular, magnitude))
+            for x in (value, radial, angular, magnitude)
+        )
         error = radial_sum + angular_sum
-        tolerance = np.maximum.reduce([rtol * np.abs(total), np.full(n_states, atol),
-                                       8 * _EPS * magnitude_sum])
+        tolerance = np.maximum.reduce(
+            [rtol * np.abs(total), np.full(n_states, atol), 8 * _EPS * magnitude_sum]
+        )
         unfinished = error > tolerance
         if not unfinished.any():
             break
@@ -304,8 +331,9 @@ def _integrate(a: tuple, b: tuple, kind: str) -> FloatArray:
             job = np.concatenate([panels.job[keep], panels.job[split], panels.job[split]])
             lo = np.concatenate([panels.lo[keep], panels.lo[split], middle])
             hi = np.concatenate([panels.hi[keep], middle, panels.hi[split]])
-            angles = np.concatenate([panels.angles[keep], panels.angles[split],
-                                     panels.angles[split]])
+            angles = np.concatenate(
+                [panels.angles[keep], panels.angles[split], panels.angles[split]]
+            )
             fresh = _Panels(job, lo, hi, angles)
             n_keep = int(keep.sum())
             for name in ("mean", "half", "magnitude"):
@@ -327,14 +355,17 @@ def _identical(p: tuple, q: tuple) -> NDArray[np.bool_]:
     """States where p and q are the same mixture, component for component."""
     if p[0].shape[1] != q[0].shape[1]:
         return np.zeros(p[0].shape[0], dtype=bool)
-    return (np.all(p[0] == q[0], axis=1) & np.all(p[1] == q[1], axis=(1, 2))
-            & np.all(p[2] == q[2], axis=(1, 2, 3)))
+    return (
+        np.all(p[0] == q[0], axis=1)
+        & np.all(p[1] == q[1], axis=(1, 2))
+        & np.all(p[2] == q[2], axis=(1, 2, 3))
+    )
 
 
 def _divergence(p: PlaneMixture, q: PlaneMixture, kind: str, symmetric: bool) -> FloatArray:
     shape, a, b = _flatten(p, q)
     out = np.zeros(a[0].shape[0])
-    rest = np.flatnonzero(~_identical(a, b))          # the same mixture: exactly 0
+    rest = np.flatnonzero(~_identical(a, b))  # the same mixture: exactly 0
     if rest.size:
         a, b = tuple(x[rest] for x in a), tuple(x[rest] for x in b)
         out[rest] = _symmetric(a, b, kind) if symmetric else _integrate(a, b, kind)
@@ -370,8 +401,9 @@ def kl_divergence(p: PlaneMixture, q: PlaneMixture, closed_form: bool = True) ->
     True
     """
     if closed_form and _single(p, q):
-        return gaussian_kl(p.means[..., 0, :], p.covs[..., 0, :, :], q.means[..., 0, :],
-                           q.covs[..., 0, :, :])
+        return gaussian_kl(
+            p.means[..., 0, :], p.covs[..., 0, :, :], q.means[..., 0, :], q.covs[..., 0, :, :]
+        )
     # p log(p/q) takes both signs: rounding may leave -1e-17 where p = q.
     return np.maximum(_divergence(p, q, "kl", symmetric=False), 0.0)
 
@@ -451,8 +483,9 @@ def hellinger_distance(p: PlaneMixture, q: PlaneMixture, closed_form: bool = Tru
     True
     """
     if closed_form and _single(p, q):
-        squared = gaussian_hellinger2(p.means[..., 0, :], p.covs[..., 0, :, :],
-                                      q.means[..., 0, :], q.covs[..., 0, :, :])
+        squared = gaussian_hellinger2(
+            p.means[..., 0, :], p.covs[..., 0, :, :], q.means[..., 0, :], q.covs[..., 0, :, :]
+        )
     else:
         squared = _divergence(p, q, "hellinger", symmetric=True)
     return np.sqrt(np.clip(squared, 0.0, 1.0))
@@ -461,8 +494,9 @@ def hellinger_distance(p: PlaneMixture, q: PlaneMixture, closed_form: bool = Tru
 DIVERGENCES = ("forward", "reverse", "js", "tv", "hellinger")
 
 
-def divergence_values(p: PlaneMixture, q: PlaneMixture,
-                      names: tuple[str, ...] | list[str] = DIVERGENCES) -> dict[str, FloatArray]:
+def divergence_values(
+    p: PlaneMixture, q: PlaneMixture, names: tuple[str, ...] | list[str] = DIVERGENCES
+) -> dict[str, FloatArray]:
     """The named divergences (any of `DIVERGENCES`) of p and q, for every state.
 
     Examples
@@ -474,10 +508,14 @@ def divergence_values(p: PlaneMixture, q: PlaneMixture,
     """
     unknown = [name for name in names if name not in DIVERGENCES]
     if unknown:
-        raise ValueError(f"unknown divergence names {unknown}; choose from "
-                         f"{', '.join(DIVERGENCES)}")
-    functions = {"forward": forward_kl, "reverse": reverse_kl, "js": js_divergence,
-                 "tv": tv_distance, "hellinger": hellinger_distance}
+        raise ValueError(
+            f"unknown divergence names {unknown}; choose from {', '.join(DIVERGENCES)}"
+        )
+    functions = {
+        "forward": forward_kl,
+        "reverse": reverse_kl,
+        "js": js_divergence,
+        "tv": tv_distance,
+        "hellinger": hellinger_distance,
+    }
     return {name: functions[name](p, q) for name in names}
-
-
