@@ -48,7 +48,7 @@ from .labels import place_names
 from .layout import Box, LabelSize, Layout, Measures, Panel, bar_notes, compute_layout, frame_area
 from .markers import MARKER_STROKE, marker_group, marker_key_entries
 from .panels import IntegrandPanel, TracePanel, fitted_panel
-from .sampling import label_anchor, sample_density, sample_integrands
+from .sampling import Chunk, label_anchor, sample_density, sample_integrands
 from .text import (
     GlyphSet,
     bar_label,
@@ -77,28 +77,6 @@ class _Texts:
     bar_labels: list[Mobject]
 
 
-def _label_size(label: Mobject) -> LabelSize:
-    """A bar's label's size, and its note's when it has one."""
-    note = getattr(label, "note", None)
-    if note is None:
-        return LabelSize(label.width, label.height)
-    return LabelSize(label.width, label.height, note.width, note.height)
-
-
-@dataclass
-class _Chunk:
-    start: int
-    p_xs: np.ndarray
-    p_ys: np.ndarray
-    q_xs: np.ndarray
-    q_ys: np.ndarray
-    p_peak: np.ndarray  # (frames, 2): x, y of the point the name label follows
-    q_peak: np.ndarray
-    int_xs: np.ndarray | None = None  # the integrand panel's samples, when shown
-    int_forward: np.ndarray | None = None
-    int_reverse: np.ndarray | None = None
-
-
 class KLScene(Scene):
     """p and q as density curves with their names, and bars for KL(p‖q) and KL(q‖p).
 
@@ -114,7 +92,7 @@ class KLScene(Scene):
         self.plan = plan
         self.theme = THEMES[plan.theme]
         self._built = False
-        self._chunk: _Chunk | None = None
+        self._chunk: Chunk | None = None
         self._captions: dict[int, Mobject] = {}
         self._static_image: np.ndarray | None = None
         self._static_key: tuple[int, int] | None = None
@@ -226,7 +204,7 @@ class KLScene(Scene):
 
         measures = Measures(
             advances=self.glyphs.advances,
-            bar_labels=tuple(_label_size(label) for label in labels),
+            bar_labels=tuple(LabelSize.of(label) for label in labels),
             title_height=None if title is None else title.height,
             caption_width=caption_width,
             integrand_key=sizes(integrand_entries),
@@ -532,7 +510,7 @@ class KLScene(Scene):
             ]
         return leaves
 
-    def _chunk_of(self, i: int) -> _Chunk:
+    def _chunk_of(self, i: int) -> Chunk:
         if self._chunk is not None and 0 <= i - self._chunk.start < len(self._chunk.p_xs):
             return self._chunk
         start = i - i % _CHUNK
@@ -540,7 +518,7 @@ class KLScene(Scene):
         x_range = self.plan.x_range
         p_xs, p_ys = sample_density(*f.p, x_range)
         q_xs, q_ys = sample_density(*f.q, x_range)
-        self._chunk = _Chunk(
+        self._chunk = Chunk(
             start,
             p_xs,
             p_ys,

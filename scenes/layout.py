@@ -34,158 +34,20 @@ from functools import partial
 from kldemo.plan.frames import BAR_BOUNDS
 
 from . import dimensions as dim
+from .boxes import Bar, Box, Entry, LabelSize, Layout, Measures, Panel
 from .numbers import spaced_step, text_width, widest_nats, widest_tick_label
 
-__all__ = ["Bar", "Box", "Layout", "Measures", "Panel", "compute_layout", "frame_area"]
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle by its edges, in scene units. (Edges, not a corner and a size: the
-    scene builds from the very numbers the layout computed, to the last bit.)"""
-
-    left: float
-    bottom: float
-    right: float
-    top: float
-
-    @classmethod
-    def sized(cls, left: float, bottom: float, width: float, height: float) -> Box:
-        return cls(left, bottom, left + width, bottom + height)
-
-    @property
-    def width(self) -> float:
-        return self.right - self.left
-
-    @property
-    def height(self) -> float:
-        return self.top - self.bottom
-
-    def overlap(self, other: Box) -> float:
-        """The area this box shares with ``other``."""
-        width = min(self.right, other.right) - max(self.left, other.left)
-        height = min(self.top, other.top) - max(self.bottom, other.bottom)
-        return max(width, 0.0) * max(height, 0.0)
-
-    def contains(self, other: Box, tolerance: float = 1e-9) -> bool:
-        return (
-            other.left >= self.left - tolerance
-            and other.right <= self.right + tolerance
-            and other.bottom >= self.bottom - tolerance
-            and other.top <= self.top + tolerance
-        )
-
-
-@dataclass(frozen=True)
-class LabelSize:
-    """A bar's label as measured at full size: the whole (label and note) and its note."""
-
-    width: float
-    height: float
-    note_width: float = 0.0  # 0: no note
-    note_height: float = 0.0
-
-
-#: A legend entry as measured: its swatch's width, its label's width and height.
-Entry = tuple[float, float, float]
-
-
-@dataclass(frozen=True)
-class Measures:
-    """The sizes of the texts, measured by the scene (scene units unless said).
-
-    ``title_height`` is the title fitted to :func:`frame_area`'s width; ``caption_width``
-    the longest caption on one line at :data:`~.dimensions.CAPTION_SIZE`; ``bar_labels`` the bars'
-    labels at :data:`~.dimensions.BAR_LABEL_SIZE` (with notes when :func:`bar_notes` says so);
-    ``advances`` the widths of the number glyphs in digit heights; the keys are legend
-    entries (see :data:`Entry`). ``key_height(name, box)``, when given, is the height of
-    legend ``name`` ("integrand", "trace", "markers") as the scene draws it in ``box``
-    (the panel's, or the main axes' with the key at its top left); else it is computed
-    from the entries by :func:`legend_size` (the same, but for rounding). ``digits`` is the
-    bars' numbers' significant figures: their widest form (:func:`~.numbers.widest_nats`)
-    must fit a bar's column.
-    """
-
-    advances: Mapping[str, float]
-    bar_labels: Sequence[LabelSize] = ()
-    title_height: float | None = None
-    caption_width: float | None = None
-    integrand_key: Sequence[Entry] = ()
-    trace_key: Sequence[Entry] = ()
-    marker_key: Sequence[Entry] = ()
-    key_height: Callable[[str, Box], float] | None = None
-    digits: int = 3
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar: its column (``pitch`` wide), its track, number and label boxes; the
-    track's foot (its bottom centre) and size."""
-
-    name: str
-    centre: float
-    foot: float
-    track_width: float
-    track_height: float
-    column: Box
-    track: Box
-    number: Box
-    label: Box
-    note_scale: float  # how much the label's note grows back after shrinking (1: not)
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A small plot: its box, its plot rectangle (the widest; x labels may narrow it),
-    its legend, its y tick step and digit height."""
-
-    box: Box
-    plot: Box
-    legend: Box
-    y_range: tuple[float, float]
-    y_step: float
-    digit: float
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Every part's box. ``plot`` is the main axes' plot rectangle at its widest (x labels
-    may narrow it); ``axes`` the main axes' box with their tick labels and marker key."""
-
-    unit: float
-    frame: Box
-    stacked: bool  # the bars in a row under the axes (else in a column beside them)
-    shared_axis: bool  # the bars stand on the main axes' x-axis line
-    aligned: bool  # the integrand panel right under the main axes, sharing their x
-    title: Box | None
-    caption: Box | None
-    caption_lines: int
-    caption_band: float  # the caption band's height (0 without captions)
-    axes: Box
-    plot: Box
-    y_step: float
-    tick_digit: float
-    x_labels: Box  # the band of x tick labels under the x-axis line
-    y_labels: Box  # the band of y tick labels left of the plot
-    marker_key: Box | None
-    bars: tuple[Bar, ...]
-    bar_digit: float
-    label_scale: float  # the bars' labels' scale from full size
-    integrand: Panel | None
-    trace: Panel | None
-
-    def regions(self) -> dict[str, Box]:
-        """The parts that must neither overlap nor leave the frame, by name."""
-        regions = {"axes": self.axes}
-        regions.update({f"bar:{bar.name}": bar.column for bar in self.bars})
-        for name, panel in (("integrand", self.integrand), ("trace", self.trace)):
-            if panel is not None:
-                regions[name] = panel.box
-        if self.title is not None:
-            regions["title"] = self.title
-        if self.caption is not None:
-            regions["caption"] = self.caption
-        return regions
+__all__ = [
+    "Bar",
+    "Box",
+    "Entry",
+    "LabelSize",
+    "Layout",
+    "Measures",
+    "Panel",
+    "compute_layout",
+    "frame_area",
+]
 
 
 def text_unit(width: float, height: float) -> float:
@@ -256,31 +118,13 @@ def compute_layout(
     the origin) showing ``bars`` and ``panels``; ``markers``: the optimum markers' key
     is shown above the plot. See the module's description for the arrangement."""
     s, area = frame_area(width, height)
-    left, bottom, right, top = area.left, area.bottom, area.right, area.top
-    title = caption = None
-    lines, band = 0, 0.0
-    if measures.title_height is not None:
-        title = Box(left, top - measures.title_height, right, top)
-        top -= measures.title_height + dim.TITLE_GAP * s
-    if measures.caption_width is not None:
-        # As many lines as the longest caption needs at full size.
-        overrun = measures.caption_width / (right - left) - dim.CAPTION_OVERRUN
-        lines = min(dim.CAPTION_MAX_LINES, max(1, math.ceil(overrun)))
-        band = (dim.CAPTION_LINE + dim.CAPTION_LEADING * (lines - 1)) * s
-        caption = Box(left, bottom, right, bottom + band)
-        bottom += band + dim.CAPTION_GAP * s
+    title, caption, lines, band, (left, bottom, right, top) = _title_and_caption(measures, area, s)
     width_of = partial(text_width, measures.advances)
     portrait = height > width
     sizes = _bar_sizes(
-        measures.bar_labels,
-        bars,
-        bool(panels),
-        portrait,
-        s,
-        (right - left, top - bottom),
-        measures.advances,
-        measures.digits,
-    )
+        measures.bar_labels, bars, bool(panels), portrait, s, (right - left, top - bottom),
+        measures.advances, measures.digits,
+    )  # fmt: skip
     if sizes.stacked:
         main, bars_box, integrand_box, trace_box = _stacked(
             (left, bottom, right, top), set(panels), sizes, portrait, s
@@ -302,15 +146,9 @@ def compute_layout(
         # set where both plots start.
         keys["integrand"] = _key_height(measures, "integrand", Box(*integrand_box), s)
         _, label_w = _integrand(
-            integrand_box,
-            i_range,
-            aligned,
-            measures.integrand_key,
-            keys["integrand"],
-            width_of,
-            digit,
-            s,
-        )
+            integrand_box, i_range, aligned, measures.integrand_key, keys["integrand"],
+            width_of, digit, s,
+        )  # fmt: skip
     marker_key = None
     if markers:
         marker_key = (measures.marker_key, _key_height(measures, "markers", Box(*main), s))
@@ -321,53 +159,44 @@ def compute_layout(
     integrand = None
     if integrand_box is not None:
         integrand, _ = _integrand(
-            integrand_box,
-            i_range,
-            aligned,
-            measures.integrand_key,
-            keys["integrand"],
-            width_of,
-            digit,
-            s,
-            plot if aligned else None,
-        )
+            integrand_box, i_range, aligned, measures.integrand_key, keys["integrand"],
+            width_of, digit, s, plot if aligned else None,
+        )  # fmt: skip
     bar_boxes = ()
     if bars_box is not None and bars:
         bar_boxes = _bars(bars, bars_box, sizes, axis_y if shared else None, s)
     trace = None
     if trace_box is not None:
-        trace = _trace(
-            trace_box,
-            bar_max,
-            measures.trace_key,
-            _key_height(measures, "trace", Box(*trace_box), s),
-            width_of,
-            digit,
-            s,
-        )
+        trace_key = _key_height(measures, "trace", Box(*trace_box), s)
+        trace = _trace(trace_box, bar_max, measures.trace_key, trace_key, width_of, digit, s)
     return Layout(
-        unit=s,
-        frame=Box(-width / 2, -height / 2, width / 2, height / 2),
-        stacked=sizes.stacked,
-        shared_axis=shared,
-        aligned=aligned,
-        title=title,
-        caption=caption,
-        caption_lines=lines,
-        caption_band=band,
-        axes=Box(*main),
-        plot=plot,
-        y_step=axes["y_step"],
-        tick_digit=dim.TICK_DIGIT * s,
-        x_labels=axes["x_labels"],
-        y_labels=axes["y_labels"],
-        marker_key=axes["key"],
-        bars=bar_boxes,
-        bar_digit=sizes.digit,
-        label_scale=sizes.scale,
-        integrand=integrand,
-        trace=trace,
-    )
+        unit=s, frame=Box(-width / 2, -height / 2, width / 2, height / 2),
+        stacked=sizes.stacked, shared_axis=shared, aligned=aligned,
+        title=title, caption=caption, caption_lines=lines, caption_band=band,
+        axes=Box(*main), plot=plot, y_step=axes["y_step"], tick_digit=dim.TICK_DIGIT * s,
+        x_labels=axes["x_labels"], y_labels=axes["y_labels"], marker_key=axes["key"],
+        bars=bar_boxes, bar_digit=sizes.digit, label_scale=sizes.scale,
+        integrand=integrand, trace=trace,
+    )  # fmt: skip
+
+
+def _title_and_caption(measures: Measures, area: Box, s: float):
+    """The title's box at the top and the caption's band at the bottom (None where there
+    are none), the caption's line count and band height, and the edges left between."""
+    left, bottom, right, top = area.left, area.bottom, area.right, area.top
+    title = caption = None
+    lines, band = 0, 0.0
+    if measures.title_height is not None:
+        title = Box(left, top - measures.title_height, right, top)
+        top -= measures.title_height + dim.TITLE_GAP * s
+    if measures.caption_width is not None:
+        # As many lines as the longest caption needs at full size.
+        overrun = measures.caption_width / (right - left) - dim.CAPTION_OVERRUN
+        lines = min(dim.CAPTION_MAX_LINES, max(1, math.ceil(overrun)))
+        band = (dim.CAPTION_LINE + dim.CAPTION_LEADING * (lines - 1)) * s
+        caption = Box(left, bottom, right, bottom + band)
+        bottom += band + dim.CAPTION_GAP * s
+    return title, caption, lines, band, (left, bottom, right, top)
 
 
 def _bar_sizes(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from kldemo.core.divergences import density, integrands
 
-__all__ = ["label_anchor", "sample_density", "sample_integrands"]
+__all__ = ["Chunk", "label_anchor", "sample_density", "sample_integrands"]
 
 # Where the per-component samples sit, in stds from the mean: dense at the mean (a narrow
 # spike keeps its peak), sparser in the tails. An odd count puts one sample on the mean.
@@ -109,3 +110,19 @@ def label_anchor(weights, means, stds, x_range) -> np.ndarray:
     x = np.clip(x, x_range[0], x_range[1])
     y = density(x, weights, means, stds)[:, 0]
     return np.stack([x[:, 0], y], axis=-1)
+
+
+@dataclass
+class Chunk:
+    """The curves' samples of a batch of consecutive frames, from frame ``start``."""
+
+    start: int
+    p_xs: np.ndarray
+    p_ys: np.ndarray
+    q_xs: np.ndarray
+    q_ys: np.ndarray
+    p_peak: np.ndarray  # (frames, 2): x, y of the point the name label follows
+    q_peak: np.ndarray
+    int_xs: np.ndarray | None = None  # the integrand panel's samples, when shown
+    int_forward: np.ndarray | None = None
+    int_reverse: np.ndarray | None = None

@@ -218,7 +218,7 @@ def test_a_full_disk_while_joining_the_video(work, monkeypatch, capsys):
     older = work / "out" / "tiny.mp4"
     older.write_bytes(b"an older video")
 
-    def join_segments(segments, target, fmt, settings):
+    def join_segments(segments, target, fmt, settings, *rest, **options):
         Path(target).write_bytes(b"the first part of a video")  # then the disk is full
         raise _no_space(str(target))
 

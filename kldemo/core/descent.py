@@ -108,6 +108,24 @@ def _gradient_floor(problem: Objective, u: FloatArray, biggest: float) -> float:
     return GRADIENT_FLOOR + 4.0 * biggest * spread
 
 
+def _curvature(problem: Objective, u: FloatArray, basis: FloatArray):
+    """The reduced Hessian's eigenvalues and vectors, the curvature counted as flat and the
+    gradient counted as rounding at u; None where the Hessian is not finite (a component
+    whose weight fell below rounding leaves its mean and std free, and their metric
+    infinite: the polish stops there, and says so)."""
+    hessian, asymmetry = _reduced_hessian(problem, u, basis)
+    if not np.all(np.isfinite(hessian)):
+        return None
+    values, vectors = np.linalg.eigh(hessian)
+    biggest = max(float(np.abs(values).max()), 1e-300)
+    return (
+        values,
+        vectors,
+        _flat_tolerance(biggest, asymmetry),
+        _gradient_floor(problem, u, biggest),
+    )
+
+
 def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS) -> Descent:
     """A trust-region Newton method from u, in metric-orthonormal free coordinates,
     until the gradient is at rounding level.
@@ -139,15 +157,10 @@ def _polish(problem: Objective, u: FloatArray, max_steps: int = MAX_NEWTON_STEPS
                 basis = problem.basis(u)
                 grad = basis.T @ problem.gradient(u, POLISH_RTOL)
                 vertices.append(u)
-            hessian, asymmetry = _reduced_hessian(problem, u, basis)
-            if not np.all(np.isfinite(hessian)):
-                # A component whose weight has fallen below rounding makes its own mean
-                # and std free, and the metric for them infinite: stop here, and say so.
+            hessian = _curvature(problem, u, basis)
+            if hessian is None:
                 return Descent(vertices, False, None, size, float(np.linalg.norm(grad)), False)
-            values, vectors = np.linalg.eigh(hessian)
-            biggest = max(float(np.abs(values).max()), 1e-300)
-            flat = _flat_tolerance(biggest, asymmetry)
-            floor = _gradient_floor(problem, u, biggest)
+            values, vectors, flat, floor = hessian
         gnorm = float(np.linalg.norm(grad))
         along = vectors.T @ grad
         scaled = along / np.maximum(np.abs(values), flat)
