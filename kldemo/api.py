@@ -309,12 +309,9 @@ def render(
     :data:`RENDER_OPTIONS`, named as the command's long options (``quality='l'``,
     ``resolution=(854, 480)``, ``format='webm'``, ``no_cache=True``, ...); ``progress``
     is ``'none'`` unless given. Nothing is written for a bad config or bad options."""
-    from kldemo.batch.run import plan_outputs
-    from kldemo.rendering.job import render_config
-    from kldemo.rendering.outputs import contact_sheet_path
+    from kldemo.batch.run import check_targets, plan_outputs, render_checked
     from kldemo.rendering.progress import Progress
     from kldemo.rendering.subtitles import subtitle_paths
-    from kldemo.storage.files import check_writable
 
     chosen = render_options("render", RENDER_OPTIONS, output, options)
     source = _source(config)
@@ -324,15 +321,9 @@ def render(
     ((target, fmt),) = plan_outputs([named], chosen).values()
     chosen = chosen.for_format(fmt)
     loaded = _load(source)
-    check_writable(target)
+    check_targets(target, chosen)
     progress = Progress.create(chosen.progress)
-    sheet = contact_sheet_path(target) if chosen.contact_sheet else None
-    done = render_config(loaded, chosen, target, fmt, progress, contact_sheet=sheet)
-    slides = None
-    if chosen.slides:  # as batch.run.render_one does after the video
-        from kldemo.rendering.slides import write_slides
-
-        slides = write_slides(loaded, chosen, target, fmt, progress)
+    done, slides = render_checked(loaded, chosen, target, fmt, progress)
     return RenderResult(
         path=done.output,
         format=fmt,

@@ -300,9 +300,16 @@ class KLScene(Scene):
             bar.shift(np.array([slot.centre, slot.foot, 0]) - bar.track.get_bottom())
             self.bars[slot.name] = bar
 
+    def _panel_axes(self, box: Panel) -> dict:
+        """What a panel's axes share with every other panel's: glyphs, sizes, colours."""
+        return dict(
+            glyphs=self.glyphs, digit_height=box.digit, axis_color=self.theme.axis,
+            label_color=self.theme.muted, stroke_width=AXIS_STROKE * self.unit,
+        )  # fmt: skip
+
     def _build_integrand(self, layout: Layout) -> IntegrandPanel:
         """The integrand panel in its box; when aligned, its plot under the main axes'."""
-        plan, theme, s, box = self.plan, self.theme, self.unit, layout.integrand
+        plan, theme, box = self.plan, self.theme, layout.integrand
         key = self._keys["integrand"]
         if layout.aligned:
             plot_left, _, plot_right, _ = self.axes.plot_box()
@@ -315,11 +322,7 @@ class KLScene(Scene):
                 w,
                 box.plot.height,
                 (plan.p_color, plan.q_color),
-                glyphs=self.glyphs,
-                digit_height=box.digit,
-                axis_color=theme.axis,
-                label_color=theme.muted,
-                stroke_width=AXIS_STROKE * s,
+                **self._panel_axes(box),
                 fill_opacity=2 * theme.area_opacity,
                 y_step=box.y_step,
                 x_labels=False if layout.aligned else "bottom",
@@ -334,7 +337,7 @@ class KLScene(Scene):
 
     def _build_trace(self, box: Panel) -> TracePanel:
         """Both KLs against time, fitted into its box."""
-        plan, theme, s = self.plan, self.theme, self.unit
+        plan, s = self.plan, self.unit
         key = self._keys["trace"]
         panel = fitted_panel(
             lambda w: TracePanel(
@@ -343,11 +346,7 @@ class KLScene(Scene):
                 w,
                 box.plot.height,
                 (plan.p_color, plan.q_color),
-                glyphs=self.glyphs,
-                digit_height=box.digit,
-                axis_color=theme.axis,
-                label_color=theme.muted,
-                stroke_width=AXIS_STROKE * s,
+                **self._panel_axes(box),
                 dot_radius=TRACE_DOT * s,
                 y_step=box.y_step,
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kldemo.errors import (
     EXIT_BAD_INPUT,
@@ -27,6 +28,10 @@ from kldemo.rendering.slides import (
 )
 from kldemo.rendering.subtitles import subtitle_paths
 from kldemo.storage.files import check_writable
+
+if TYPE_CHECKING:
+    from kldemo.rendering.job import Rendered
+    from kldemo.timeline import Loaded
 
 
 @dataclass
@@ -95,6 +100,27 @@ def plan_outputs(configs: list[Path], options: RenderOptions) -> dict[Path, tupl
     return outputs
 
 
+def check_targets(target: Path, options: RenderOptions) -> None:
+    """That the video and, with slides, their JSON and HTML can be written: before the work."""
+    check_writable(target)
+    for path in slide_paths(target)[:2] if options.slides else ():
+        check_writable(path)
+
+
+def render_checked(
+    loaded: Loaded, options: RenderOptions, target: Path, fmt: str, progress: Progress
+) -> tuple[Rendered, Slideshow | None]:
+    """Render a checked config into ``target``, with its contact sheet and slides when
+    asked for; raises what the render raises (:func:`render_one` turns it into an
+    outcome, the Python API lets it through)."""
+    from kldemo.rendering.job import render_config
+
+    sheet = contact_sheet_path(target) if options.contact_sheet else None
+    done = render_config(loaded, options, target, fmt, progress, contact_sheet=sheet)
+    slides = write_slides(loaded, options, target, fmt, progress) if options.slides else None
+    return done, slides
+
+
 def render_one(
     config: Path, options: RenderOptions, target: Path, fmt: str, progress: Progress
 ) -> Outcome:
@@ -103,21 +129,17 @@ def render_one(
     A bad file is ``invalid`` and a render that raises is ``failed``, with their errors;
     neither is raised, so that the other configs of a batch go on.
     """
-    from kldemo.rendering.job import render_config
     from kldemo.timeline import load
 
     began = time.perf_counter()
     options = options.for_format(fmt)
     try:
         loaded = load(config)
-        check_writable(target)  # before the work, not after it
-        for path in slide_paths(target)[:2] if options.slides else ():
-            check_writable(path)  # the JSON and the HTML
+        check_targets(target, options)  # before the work, not after it
         warnings = loaded.timeline.fit_warnings()
         for warning in warnings:
             progress.error(f"{config}: warning: {warning}")
-        sheet = contact_sheet_path(target) if options.contact_sheet else None
-        done = render_config(loaded, options, target, fmt, progress, contact_sheet=sheet)
+        done, slides = render_checked(loaded, options, target, fmt, progress)
         outcome = Outcome(
             config,
             "cached" if done.from_cache else "ok",
@@ -128,9 +150,8 @@ def render_one(
             rendered=done.rendered,
             contact_sheet=done.contact_sheet,
             warnings=warnings,
+            slides=slides,
         )
-        if options.slides:
-            outcome.slides = write_slides(loaded, options, target, fmt, progress)
     except ConfigError as error:
         for diagnostic in error.diagnostics:
             progress.error(str(diagnostic))

@@ -7,10 +7,11 @@ the scene only reads it. A manim user can build one by hand to reuse the scene.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
+from kldemo.config.spec import PanelName
 from kldemo.core.mixture import Mixture
 from kldemo.core.registry import DIVERGENCES
 
@@ -18,8 +19,8 @@ from kldemo.core.registry import DIVERGENCES
 BAR_NAMES = tuple(DIVERGENCES)
 #: Bounded divergences and their bounds: their bar is full there (and never overflows).
 BAR_BOUNDS = {d.name: d.bound for d in DIVERGENCES.values() if d.bound is not None}
-#: The small plots a scene can show below the main axes.
-PANEL_NAMES = ("integrand", "trace")
+#: The small plots a scene can show below the main axes (the format's names).
+PANEL_NAMES = get_args(PanelName)
 
 
 @dataclass(frozen=True)
