@@ -63,6 +63,10 @@ class Mixture:
             )
         )
 
+    def take(self, index: object) -> Mixture:
+        """The states at ``index`` of the leading axis."""
+        return Mixture(*(v[index] for v in self))
+
     def blend(self, other: Mixture, e: np.ndarray | float) -> Mixture:
         """``(1 - e) * self + e * other``, with e broadcast over leading axes."""
         e = np.asarray(e, dtype=float)[..., None]

@@ -13,6 +13,7 @@ import numpy as np
 
 from kldemo.config.spec import PanelName
 from kldemo.core.mixture import Mixture
+from kldemo.core.plane import PlaneMixture
 from kldemo.core.registry import DIVERGENCES
 
 #: The bars a scene can show (one per divergence), in the order the format names them.
@@ -27,8 +28,9 @@ PANEL_NAMES = get_args(PanelName)
 class FrameStates:
     """The state of every frame, as arrays with a leading frame axis.
 
-    ``p`` and ``q`` hold arrays of shape (frames, components); the rest have shape
-    (frames,). Each divergence has the field its registry entry names as its ``column``
+    ``p`` and ``q`` are mixtures with a leading frame axis: a :class:`Mixture` of arrays of
+    shape (frames, components) in 1-D, a :class:`PlaneMixture` (means (frames, K, 2),
+    covs (frames, K, 2, 2)) in 2-D; the rest have shape (frames,). Each divergence has the field its registry entry names as its ``column``
     (:data:`kldemo.core.registry.DIVERGENCES`). ``caption`` holds an index into
     :attr:`ScenePlan.captions`, or -1 for none.
     ``js``, ``tv`` and ``hellinger`` are given when their bar is shown (else None);
@@ -38,8 +40,8 @@ class FrameStates:
     """
 
     t: np.ndarray
-    p: Mixture
-    q: Mixture
+    p: Mixture | PlaneMixture
+    q: Mixture | PlaneMixture
     forward_kl: np.ndarray
     reverse_kl: np.ndarray
     caption: np.ndarray
@@ -55,9 +57,9 @@ class FrameStates:
     def take(self, index: slice | np.ndarray) -> FrameStates:
         """The frames at ``index`` (a slice or an index array), as a new FrameStates."""
 
-        def part(value: np.ndarray | Mixture | None) -> np.ndarray | Mixture | None:
-            if isinstance(value, Mixture):
-                return Mixture(*(array[index] for array in value))
+        def part(value: np.ndarray | Mixture | PlaneMixture | None):
+            if isinstance(value, Mixture | PlaneMixture):
+                return value.take(index)
             return None if value is None else value[index]
 
         return FrameStates(**{name: part(getattr(self, name)) for name in _FIELDS})
@@ -85,6 +87,16 @@ class Optimum:
 
 
 @dataclass(frozen=True)
+class PlaneOptimum:
+    """A single plane Gaussian q that minimises a divergence to p: drawn as dashed 50% and
+    95% contours. ``mean`` is (x, y); ``cov`` the 2x2 covariance, as nested tuples."""
+
+    kind: Literal["forward", "reverse"]
+    mean: tuple[float, float]
+    cov: tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
 class ScenePlan:
     """Everything the scene needs to draw frames of one video.
 
@@ -95,6 +107,12 @@ class ScenePlan:
     frame's ``optimum`` picks one (or none). ``p_color`` and ``q_color`` left as None
     become the theme's own. ``digits`` is how many significant figures the bars' numbers
     show (1 to 8).
+
+    In 2-D (``frames.p`` a :class:`PlaneMixture`, :attr:`dims` 2) ``x_range`` and
+    ``y_range`` are the plane's, drawn at equal scale; ``contours`` says whether the
+    density contours are ``lines`` or ``filled``; ``optima`` hold :class:`PlaneOptimum`;
+    ``integrand_range`` is the colour range of the integrand panel's heat map of
+    p·log(p/q).
     """
 
     frames: FrameStates
@@ -111,8 +129,9 @@ class ScenePlan:
     panels: tuple[str, ...] = ()
     integrand_range: tuple[float, float] | None = None
     duration: float | None = None
-    optima: tuple[tuple[Optimum, ...], ...] = ()
+    optima: tuple[tuple[Optimum | PlaneOptimum, ...], ...] = ()
     digits: int = 3
+    contours: Literal["lines", "filled"] = "lines"
 
     def __post_init__(self) -> None:
         from .theme import THEMES
@@ -133,6 +152,11 @@ class ScenePlan:
             raise ValueError(
                 f"panels must be distinct names from {PANEL_NAMES} (got {self.panels})"
             )
+
+    @property
+    def dims(self) -> int:
+        """1 for densities on a line, 2 for densities in the plane."""
+        return 2 if isinstance(self.frames.p, PlaneMixture) else 1
 
     @property
     def time_span(self) -> float:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
+from kldemo.core.mixture import normalised
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+
+PARAMS = ("weights", "means", "covs")
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,55 @@ class PlaneMixture:
     @property
     def n_components(self) -> int:
         return self.weights.shape[-1]
+
+    @property
+    def components(self) -> int:
+        """The number of components (the name :class:`~kldemo.core.mixture.Mixture` uses)."""
+        return self.weights.shape[-1]
+
+    def __iter__(self) -> Iterator[FloatArray]:
+        return iter((self.weights, self.means, self.covs))
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> PlaneMixture:
+        """The arrays of a config's plane mixture (``weights``, ``means`` as pairs, ``covs``
+        as 2x2 matrices); weights normalised as in 1-D (:func:`kldemo.core.mixture.normalised`),
+        uniform when left out."""
+        k = len(params["means"])
+        weights = normalised(list(params.get("weights") or [1.0] * k))
+        return cls(np.asarray(weights, dtype=float), params["means"], params["covs"])
+
+    def as_dict(self) -> dict[str, list]:
+        """Nested lists: ``weights``, ``means`` as pairs, ``covs`` as full 2x2 matrices."""
+        return {name: np.asarray(v).tolist() for name, v in zip(PARAMS, self, strict=True)}
+
+    def changed(self, params: Mapping[str, Any]) -> PlaneMixture:
+        """This mixture with the named parameters replaced (weights normalised)."""
+        if "weights" in params:
+            params = {**params, "weights": normalised(list(params["weights"]))}
+        return PlaneMixture(
+            *(
+                np.asarray(params[name], dtype=float) if name in params else v
+                for name, v in zip(PARAMS, self, strict=True)
+            )
+        )
+
+    def blend(self, other: PlaneMixture, e: ArrayLike) -> PlaneMixture:
+        """``(1 - e) * self + e * other``, with e broadcast over the leading (state) axes.
+
+        A blend of positive definite covariances with e in [0, 1] is positive definite;
+        an overshooting easing is checked by the timeline before it is used."""
+        e = np.asarray(e, dtype=float)
+        return PlaneMixture(
+            *(
+                (1 - e.reshape(e.shape + (1,) * tail)) * a + e.reshape(e.shape + (1,) * tail) * b
+                for a, b, tail in zip(self, other, (1, 2, 3), strict=True)
+            )
+        )
+
+    def take(self, index: Any) -> PlaneMixture:
+        """The states at ``index`` of the leading axis."""
+        return PlaneMixture(*(v[index] for v in self))
 
     @classmethod
     def gaussian(cls, mean: ArrayLike, cov: ArrayLike) -> PlaneMixture:
