@@ -28,10 +28,14 @@ from kldemo.config.load import ConfigSource
 from kldemo.config.spec import SHORTHAND_OF
 from kldemo.core.easing import ease, easing_range
 from kldemo.core.mixture import MAX_ABS_MEAN, MAX_SECONDS, MAX_STD, MIN_STD, Mixture
+from kldemo.core.plane import PlaneMixture
 from kldemo.errors import ConfigError
 
+#: The state of one distribution: a mixture on the line, or in the plane (a 2-D file).
+State = Mixture | PlaneMixture
+
 if TYPE_CHECKING:
-    from kldemo.config.spec import ConfigSpec
+    from kldemo.config.spec import ConfigSpec, KeyframeSpec
     from kldemo.core.fit import FitPath
 
 
@@ -40,8 +44,8 @@ class States:
     """p and q at many times: arrays with a leading time axis."""
 
     t: np.ndarray
-    p: Mixture
-    q: Mixture
+    p: State
+    q: State
     segment: np.ndarray  # the keyframe whose transition or hold holds t, from its start
 
 
@@ -49,10 +53,10 @@ class States:
 class Step:
     """One keyframe, resolved: the full states it moves between, and its timing."""
 
-    start_p: Mixture
-    start_q: Mixture
-    target_p: Mixture
-    target_q: Mixture
+    start_p: State
+    start_q: State
+    target_p: State
+    target_q: State
     duration: float
     hold: float
     easing: str
@@ -60,11 +64,11 @@ class Step:
     fit: FitPath | None = None  # a fit keyframe: q follows this path; target_q is its end
 
     @property
-    def end_p(self) -> Mixture:
+    def end_p(self) -> State:
         return self.start_p.blend(self.target_p, float(ease(self.easing, 1.0)))
 
     @property
-    def end_q(self) -> Mixture:
+    def end_q(self) -> State:
         if self.fit is not None:
             return self.fit.at(float(ease(self.easing, 1.0)))
         return self.start_q.blend(self.target_q, float(ease(self.easing, 1.0)))
@@ -73,24 +77,28 @@ class Step:
 class Timeline:
     """Every keyframe of a config resolved into full states, with their times."""
 
-    def __init__(self, p: Mixture, q: Mixture, steps: list[Step], still: float):
+    def __init__(self, p: State, q: State, steps: list[Step], still: float):
         self.p, self.q, self.steps = p, q, steps
         spans = [s.duration + s.hold for s in steps]
         self.starts = np.concatenate([[0.0], np.cumsum(spans)])[:-1] if steps else np.zeros(0)
         self.duration = math.fsum(spans) if steps else still
 
+    @property
+    def dims(self) -> int:
+        """1 for a file on the line, 2 for one in the plane."""
+        return 2 if isinstance(self.p, PlaneMixture) else 1
+
     @classmethod
     def from_config(cls, config: ConfigSpec) -> Timeline:
-        p, q = Mixture.of(config.p.given()), Mixture.of(config.q.given())
+        kind = PlaneMixture if config.p.dims() == 2 else Mixture
+        p, q = kind.of(config.p.given()), kind.of(config.q.given())
         steps = []
-        for frame in config.keyframes:
+        for i, frame in enumerate(config.keyframes):
             target_p = p.changed(frame.p.given()) if frame.p else p
             target_q = q.changed(frame.q.given()) if frame.q else q
             path = None
             if frame.fit is not None:
-                from kldemo.core.fit import PARAMETERS, fit_path
-
-                path = fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
+                path = _fit(i, frame, p, q)
                 target_q = path.end
             step = Step(
                 p,
@@ -106,7 +114,7 @@ class Timeline:
             steps.append(step)
             p, q = step.end_p, step.end_q
         return cls(
-            Mixture.of(config.p.given()), Mixture.of(config.q.given()), steps, config.defaults.hold
+            kind.of(config.p.given()), kind.of(config.q.given()), steps, config.defaults.hold
         )
 
     @property
@@ -195,16 +203,49 @@ def load(source: ConfigSource) -> Loaded:
     return Loaded(config, timeline)
 
 
-def _repeat(m: Mixture, n: int) -> Mixture:
-    return Mixture(*(np.broadcast_to(v, (n, v.shape[-1])).copy() for v in m))
+class _Refused(Exception):
+    """A keyframe the timeline cannot resolve: its path in the file and why."""
+
+    def __init__(self, where: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.where, self.message = where, message
 
 
-def _stack(ms: list[Mixture]) -> Mixture:
-    return Mixture(*(np.stack(vs) for vs in zip(*ms, strict=True)))
+def _fit(i: int, frame: KeyframeSpec, p: State, q: State) -> FitPath:
+    """The path of fit keyframe ``i`` from q's state there (a 2-D fit moves one Gaussian,
+    kept in the keyframe's family)."""
+    if isinstance(q, Mixture):
+        from kldemo.core.fit import PARAMETERS, fit_path
+
+        return fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
+    from kldemo.core.plane.paths import plane_fit_path
+
+    family = frame.family or "full"
+    if q.components != 1:
+        raise _Refused(
+            ("keyframes", i, "fit"),
+            f"a fit in 2-D moves one Gaussian q, but q has {q.components} components here",
+        )
+    if family == "diagonal" and q.covs[0, 0, 1] != 0:
+        raise _Refused(
+            ("keyframes", i, "family"),
+            f"q's covariance is not diagonal here (its off-diagonal entry is "
+            f"{q.covs[0, 0, 1]:g}), so a diagonal fit cannot start from it: write a keyframe "
+            "before this one that sets q's cov to [[a, 0], [0, c]]",
+        )
+    return plane_fit_path(p, q, frame.fit, family, tuple(frame.optimize or ("means", "covs")))
 
 
-def _take(m: Mixture, index: np.ndarray) -> Mixture:
-    return Mixture(*(v[index] for v in m))
+def _repeat(m: State, n: int) -> State:
+    return type(m)(*(np.broadcast_to(v, (n, *v.shape)).copy() for v in m))
+
+
+def _stack(ms: list[State]) -> State:
+    return type(ms[0])(*(np.stack(vs) for vs in zip(*ms, strict=True)))
+
+
+def _take(m: State, index: np.ndarray) -> State:
+    return m.take(index)
 
 
 Problems = list[tuple[tuple[str | int, ...], str]]
@@ -222,7 +263,9 @@ def check_sequence(config: ConfigSpec) -> Problems:
 def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
     """The problems of :func:`check_sequence`, and the timeline (None where the component
     counts are wrong, so that none can be built)."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems = _dimension_problems(config)
+    if problems:
+        return problems, None
     counts = {"p": config.p.components(), "q": config.q.components()}
     for i, frame in enumerate(config.keyframes):
         if frame.optimize and "weights" in frame.optimize and counts["q"] == 1:
@@ -254,7 +297,10 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
     if problems:
         return problems, None
 
-    timeline = Timeline.from_config(config)
+    try:
+        timeline = Timeline.from_config(config)
+    except _Refused as refused:
+        return [(refused.where, refused.message)], None
     for i, step in enumerate(timeline.steps):
         low, high = easing_range(step.easing)
         if step.fit is not None:
@@ -294,6 +340,45 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
             )
         )
     return problems, timeline
+
+
+def _dimension_problems(config: ConfigSpec) -> Problems:
+    """A file is on the line or in the plane throughout (p's form decides), and each fit
+    names only the parameters and the family of its dimension."""
+    dims = config.p.dims()
+    word = {1: "1-D (p's means are numbers)", 2: "2-D (p's means are pairs [x, y])"}[dims or 1]
+    problems: Problems = []
+    mappings = [(("q",), config.q)] + [
+        (("keyframes", i, name), change)
+        for i, frame in enumerate(config.keyframes)
+        for name in ("p", "q")
+        if (change := getattr(frame, name)) is not None
+    ]
+    for where, change in mappings:
+        if change.dims() not in (None, dims):
+            key = next(
+                k
+                for k in ("means", "mean", "stds", "std", "covs", "cov")
+                if k in change.model_fields_set
+            )
+            problems.append(
+                ((*where, key), f"this file is {word}; 1-D and 2-D cannot mix in one file")
+            )
+    spread, other = ("covs", "stds") if dims == 2 else ("stds", "covs")
+    for i, frame in enumerate(config.keyframes):
+        if frame.family is not None and dims != 2:
+            problems.append(
+                (("keyframes", i, "family"), "family is for fits in 2-D; this file is 1-D")
+            )
+        if frame.optimize and other in frame.optimize:
+            problems.append(
+                (
+                    ("keyframes", i, "optimize"),
+                    f"this file is {word}, whose spreads are {spread}: optimize {spread}, "
+                    f"not {other}",
+                )
+            )
+    return problems
 
 
 def _check_fit(
@@ -336,13 +421,41 @@ def _check_fit(
     return problems
 
 
-def _out_of_domain(m: Mixture, min_std: float, max_std: float, max_mean: float) -> str | None:
+def _out_of_domain(m: State, min_std: float, max_std: float, max_mean: float) -> str | None:
+    if isinstance(m, PlaneMixture):
+        return _plane_out_of_domain(m, min_std, max_std, max_mean)
     if np.any(m.weights < 0):
         return f"weights to {m.weights.min():.3g}, below 0"
     if np.any(m.stds < min_std):
         return f"stds to {m.stds.min():.3g}, below {min_std:g}"
     if np.any(m.stds > max_std):
         return f"stds to {m.stds.max():.3g}, above {max_std:g}"
+    if np.any(np.abs(m.means) > max_mean):
+        return f"means to {np.abs(m.means).max():.3g} in size, beyond {max_mean:g}"
+    return None
+
+
+def _plane_out_of_domain(
+    m: PlaneMixture, min_std: float, max_std: float, max_mean: float
+) -> str | None:
+    """As :func:`_out_of_domain` in the plane: covariances stay positive definite, their
+    condition number at most 1e8, their axes' stds in range."""
+    from kldemo.config.values import MAX_CONDITION
+
+    a, b, c = m.covs[..., 0, 0], m.covs[..., 0, 1], m.covs[..., 1, 1]
+    det = a * c - b * b
+    mid, radius = 0.5 * (a + c), np.hypot(0.5 * (a - c), b)
+    if np.any(m.weights < 0):
+        return f"weights to {m.weights.min():.3g}, below 0"
+    if np.any(det <= 0) or np.any(a <= 0):
+        return "covs to a matrix that is not positive definite"
+    small, large = det / (mid + radius), mid + radius
+    if np.any(large > MAX_CONDITION * small):
+        return f"covs to a condition number of {np.max(large / small):.3g}, above 1e8"
+    if np.any(small < min_std**2):
+        return f"covs to an axis std of {np.sqrt(small.min()):.3g}, below {min_std:g}"
+    if np.any(large > max_std**2):
+        return f"covs to an axis std of {np.sqrt(large.max()):.3g}, above {max_std:g}"
     if np.any(np.abs(m.means) > max_mean):
         return f"means to {np.abs(m.means).max():.3g} in size, beyond {max_mean:g}"
     return None

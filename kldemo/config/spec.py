@@ -9,25 +9,21 @@ these specs (:mod:`kldemo.config.schema`).
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
     ValidationError,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from kldemo.config.messages import describe
+from kldemo.config.values import BarMax, Color, Covariance, Location, no_null
 from kldemo.core.easing import EASINGS
 from kldemo.core.mixture import (
-    MAX_ABS_MEAN,
     MAX_COMPONENTS,
     MAX_KEYFRAMES,
     MAX_SECONDS,
@@ -37,99 +33,20 @@ from kldemo.core.mixture import (
 )
 from kldemo.core.registry import DIVERGENCES
 
-NAMED_COLORS = {  # manim's palette, by the names manim users know
-    "WHITE": "#FFFFFF",
-    "BLACK": "#000000",
-    "GRAY": "#888888",
-    "GREY": "#888888",
-    "BLUE": "#58C4DD",
-    "TEAL": "#5CD0B3",
-    "GREEN": "#83C167",
-    "YELLOW": "#FFFF00",
-    "GOLD": "#F0AC5F",
-    "RED": "#FC6255",
-    "MAROON": "#C55F73",
-    "PURPLE": "#9A72AC",
-    "PINK": "#D147BD",
-    "ORANGE": "#FF862F",
-}
-_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-
-
-def _no_null(value: Any) -> Any:
-    # An optional key may be left out, but not set to null: null is no number.
-    if value is None:
-        raise PydanticCustomError("null", "must not be null; leave the key out instead")
-    return value
-
-
-def _color(value: Any) -> str:
-    if isinstance(value, str):
-        if _HEX_COLOR.match(value):
-            return (
-                value.upper()
-                if len(value) == 7
-                else "#" + "".join(c * 2 for c in value[1:]).upper()
-            )
-        if value.upper() in NAMED_COLORS:
-            return NAMED_COLORS[value.upper()]
-    raise PydanticCustomError(
-        "color",
-        "must be a colour: '#RRGGBB', '#RGB' or a name such as BLUE (got {got})",
-        {"got": describe(value)},
-    )
-
-
-def _bar_max(value: Any) -> float | Literal["auto"]:
-    if value == "auto":
-        return "auto"
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    ):
-        return float(value)
-    raise PydanticCustomError(
-        "bar_max", "must be auto or a number of nats > 0 (got {got})", {"got": describe(value)}
-    )
-
-
 Number = Annotated[float, Field(allow_inf_nan=False)]
-Mean = Annotated[float, Field(ge=-MAX_ABS_MEAN, le=MAX_ABS_MEAN, allow_inf_nan=False)]
 Std = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Weight = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Duration = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 Hold = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 EasingName = Literal[tuple(EASINGS)]  # type: ignore[valid-type]
-Color = Annotated[
-    str,
-    PlainValidator(_color),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[A-Za-z]+)$",
-            "description": "'#RRGGBB', '#RGB' or a manim colour name such as BLUE",
-        }
-    ),
-]
-BarMax = Annotated[
-    float | Literal["auto"],
-    PlainValidator(_bar_max),
-    WithJsonSchema(
-        {
-            "anyOf": [{"const": "auto"}, {"type": "number", "exclusiveMinimum": 0}],
-            "description": "nats at full bar height, or auto",
-        }
-    ),
-]
 Components = Field(min_length=1, max_length=MAX_COMPONENTS)
 Direction = Literal["forward", "reverse"]
-Parameter = Literal["means", "stds", "weights"]
+Parameter = Literal["means", "stds", "covs", "weights"]
+Family = Literal["full", "diagonal"]
 BarName = Literal[tuple(DIVERGENCES)]  # the registry's names, in its order
 PanelName = Literal["integrand", "trace"]
 
-SHORTHAND = {"mean": "means", "std": "stds"}
+SHORTHAND = {"mean": "means", "std": "stds", "cov": "covs"}
 """Each shorthand key of a mixture (one Gaussian), and the list it stands for."""
 SHORTHAND_OF = {full: short for short, full in SHORTHAND.items()}
 """Each list of a mixture that has a shorthand, and that shorthand."""
@@ -148,16 +65,17 @@ class _Model(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        return _no_null(value)
+        return no_null(value)
 
 
 class MixtureChangeSpec(_Model):
     """A Gaussian mixture, or what a keyframe changes of one: only the named keys change.
 
     One mapping uses one form: the lists ``means``, ``stds`` (and ``weights``), or the
-    shorthand ``mean`` and ``std`` for one Gaussian. The rules between keys are checked on
-    the raw mapping beside the per-key checks, so that every problem of one mixture is
-    reported at once (a bad weight does not hide a length mismatch).
+    shorthand ``mean`` and ``std`` for one Gaussian. In 2-D the means are pairs ``[x, y]``
+    and ``covs`` (shorthand ``cov``) take the place of ``stds``. The rules between keys
+    are checked on the raw mapping beside the per-key checks, so that every problem of
+    one mixture is reported at once (a bad weight does not hide a length mismatch).
     """
 
     weights: Annotated[list[Weight], Components] | None = Field(
@@ -166,19 +84,34 @@ class MixtureChangeSpec(_Model):
         "then normalised exactly); leave it out for equal weights",
         examples=[[0.5, 0.5]],
     )
-    means: Annotated[list[Mean], Components] | None = Field(
-        default=None, description="each component's mean, within ±1e4", examples=[[4, 6]]
+    means: Annotated[list[Location], Components] | None = Field(
+        default=None,
+        description="each component's mean, within ±1e4: numbers, or pairs [x, y] in 2-D",
+        examples=[[4, 6], [[-2, 0], [2, 0]]],
     )
     stds: Annotated[list[Std], Components] | None = Field(
         default=None,
         description="each component's standard deviation, from 1e-3 to 1e3",
         examples=[[0.75, 0.75]],
     )
-    mean: Mean | None = Field(
-        default=None, description="shorthand: the mean of one Gaussian", examples=[5]
+    covs: Annotated[list[Covariance], Components] | None = Field(
+        default=None,
+        description="2-D: each component's covariance, a symmetric positive definite 2x2 "
+        "matrix [[a, b], [b, c]] (condition number at most 1e8)",
+        examples=[[[[1, 0.9], [0.9, 1]]]],
+    )
+    mean: Location | None = Field(
+        default=None,
+        description="shorthand: the mean of one Gaussian (a pair [x, y] in 2-D)",
+        examples=[5, [0, 0]],
     )
     std: Std | None = Field(
         default=None, description="shorthand: the std of one Gaussian", examples=[1]
+    )
+    cov: Covariance | None = Field(
+        default=None,
+        description="2-D shorthand: the covariance of one Gaussian",
+        examples=[[[1, 0], [0, 1]]],
     )
 
     @field_validator("stds")
@@ -215,7 +148,7 @@ class MixtureChangeSpec(_Model):
         """The rules between keys, on the raw mapping (its values not yet checked)."""
         errors = []
         shorthand = [key for key in SHORTHAND if key in data]
-        lists = [key for key in ("weights", "means", "stds") if key in data]
+        lists = [key for key in ("weights", "means", "stds", "covs") if key in data]
         for short in shorthand[:1]:  # one form or the other: said once per mapping
             full = SHORTHAND[short]
             if full in data:
@@ -237,13 +170,17 @@ class MixtureChangeSpec(_Model):
                         f"instead, or use mean and std alone",
                     )
                 )
+        errors += _dimension_errors(data)
         lengths = {key: len(v) for key in lists if isinstance(v := data[key], list)}
         if len(set(lengths.values())) > 1:
             said = ", ".join(f"{n} {key}" for key, n in lengths.items())
             last = list(lengths)[-1]
             errors.append(
                 _rule(
-                    last, data[last], f"weights, means and stds must have one length (got {said})"
+                    last,
+                    data[last],
+                    f"weights, means and {'covs' if 'covs' in lengths else 'stds'} must have one "
+                    f"length (got {said})",
                 )
             )
         weights = data.get("weights")
@@ -271,26 +208,39 @@ class MixtureChangeSpec(_Model):
         """The parameters this names, with the shorthand written out as one-item lists."""
         out = {
             key: list(v)
-            for key in ("weights", "means", "stds")
+            for key in ("weights", "means", "stds", "covs")
             if (v := getattr(self, key)) is not None
         }
-        if self.mean is not None:
-            out["means"] = [self.mean]
-        if self.std is not None:
-            out["stds"] = [self.std]
+        for short, full in SHORTHAND.items():
+            if (v := getattr(self, short)) is not None:
+                out[full] = [v]
         return out
+
+    def dims(self) -> int | None:
+        """2 where the means are pairs or covariances are given, 1 where the means are
+        numbers or stds are given; None where only weights are named."""
+        given = self.given()
+        if "covs" in given or any(isinstance(m, list) for m in given.get("means", ())):
+            return 2
+        return 1 if "means" in given or "stds" in given else None
 
 
 class MixtureSpec(MixtureChangeSpec):
-    """The initial state of a distribution: means and stds required, weights uniform by default."""
+    """The initial state of a distribution: means and stds (covs in 2-D) required, weights
+    uniform by default."""
 
     @classmethod
     def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
         errors = super().rule_errors(data)
         short = SHORTHAND_OF
-        missing = [key for key in short if key not in data and short[key] not in data]
+        plane = _plane_keys(data)
+        # The spread a mixture needs: stds on a line, covs in the plane.
+        needed = ("means", "covs" if plane else "stds")
+        missing = [key for key in needed if key not in data and short[key] not in data]
         if missing and set(data) <= set(cls.model_fields):  # else a misspelt key says it
             names = " and ".join(f"{k} (or {short[k]})" for k in missing)
+            if "stds" in missing and plane is None:
+                names += "; in 2-D, means as pairs [x, y] and covs (or cov)"
             errors.append(
                 {
                     "type": PydanticCustomError("missing_param", f"needs {names}"),
@@ -306,6 +256,62 @@ class MixtureSpec(MixtureChangeSpec):
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plane_keys(data: dict[Any, Any]) -> bool | None:
+    """Whether a raw mixture mapping is written in 2-D (True), in 1-D (False), or says
+    nothing of it (None): by its spreads (covs or stds), else by its means' form."""
+    if "covs" in data or "cov" in data:
+        return True
+    if "stds" in data or "std" in data:
+        return False
+    means = data.get("means", [data["mean"]] if "mean" in data else None)
+    if isinstance(means, list) and means:
+        return isinstance(means[0], list)
+    return None
+
+
+def _dimension_errors(data: dict[Any, Any]) -> list[Any]:
+    """One mapping is on a line or in the plane: its means all numbers or all pairs, with
+    stds for numbers and covs for pairs."""
+    errors = []
+    spreads = [key for key in ("stds", "std", "covs", "cov") if key in data]
+    if any(k in spreads for k in ("stds", "std")) and any(k in spreads for k in ("covs", "cov")):
+        errors.append(
+            _rule(spreads[-1], data[spreads[-1]], "give stds (1-D) or covs (2-D), not both")
+        )
+        return errors
+    means = data.get("means", [data["mean"]] if "mean" in data else None)
+    key = "means" if "means" in data else "mean"
+    if not isinstance(means, list) or not means:
+        return errors
+    pairs = [isinstance(m, list) for m in means]
+    if any(pairs) and not all(pairs):
+        errors.append(
+            _rule(key, data[key], "must be all numbers (1-D) or all pairs [x, y] (2-D), not both")
+        )
+    elif spreads:
+        spread = spreads[0]
+        if all(pairs) and spread in ("stds", "std"):
+            errors.append(
+                _rule(
+                    spread,
+                    data[spread],
+                    f"the means are pairs [x, y] (2-D), whose spread is a covariance: write "
+                    f"{'cov' if spread == 'std' else 'covs'} instead of {spread}",
+                )
+            )
+        elif not any(pairs) and spread in ("covs", "cov"):
+            errors.append(
+                _rule(
+                    spread,
+                    data[spread],
+                    f"the means are numbers (1-D), whose spread is a std: write "
+                    f"{'std' if spread == 'cov' else 'stds'} instead of {spread}, or give the "
+                    "means as pairs [x, y] for 2-D",
+                )
+            )
+    return errors
 
 
 def _shown(value: Any) -> str:
@@ -357,7 +363,8 @@ class ViewSpec(_Model):
     )
     y_range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
         default=None,
-        description="[low, high] of the density axis; default: fitted to every state",
+        description="[low, high] of the density axis (in 2-D: of the plane's y axis, drawn at "
+        "the x axis's scale); default: fitted to every state",
         examples=[[0, 1.0]],
     )
 
@@ -418,6 +425,12 @@ class StyleSpec(_Model):
         "goes (shortened to half its span when that is shorter); 0 cuts",
         examples=[0.5, 0],
     )
+    contours: Literal["lines", "filled"] = Field(
+        default="lines",
+        description="2-D: draw the density contours (the regions holding 25, 50, 75 and 95% of "
+        "each density's mass) as lines or filled",
+        examples=["filled"],
+    )
     digits: Annotated[int, Field(ge=1, le=8)] = Field(
         default=3,
         description="significant figures of the numbers above the bars (1 to 8)",
@@ -474,8 +487,14 @@ class KeyframeSpec(_Model):
         json_schema_extra={"uniqueItems": True},
         default=None,
         description="which of q's parameters a fit moves (default all; weights need two or more "
-        "components)",
+        "components; covs in 2-D)",
         examples=[["means", "stds"]],
+    )
+    family: Family | None = Field(
+        default=None,
+        description="2-D: the family a fit keeps q in: full covariances, or diagonal ones (the "
+        "factorised, mean-field case; q must be diagonal when the fit starts); default full",
+        examples=["diagonal"],
     )
 
     @field_validator("optimize")
@@ -493,12 +512,14 @@ class KeyframeSpec(_Model):
                         f"a fit keyframe moves q itself, so it cannot also "
                         f"set {name}; make the change a keyframe of its own",
                     )
-        elif self.optimize is not None:
-            raise _field_error(
-                "optimize",
-                "optimize belongs to a fit keyframe: add fit: forward "
-                "or fit: reverse, or remove optimize",
-            )
+        else:
+            for name in ("optimize", "family"):
+                if getattr(self, name) is not None:
+                    raise _field_error(
+                        name,
+                        f"{name} belongs to a fit keyframe: add fit: forward "
+                        f"or fit: reverse, or remove {name}",
+                    )
         return self
 
 

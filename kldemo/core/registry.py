@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kldemo.core.mixture import Mixture
+from kldemo.core.plane.gaussians import PlaneMixture
 
 __all__ = ["DIVERGENCES", "Divergence", "divergence_values"]
 
@@ -137,8 +138,8 @@ DIVERGENCES: dict[str, Divergence] = {
 
 
 def divergence_values(
-    p: Mixture,
-    q: Mixture,
+    p: Mixture | PlaneMixture,
+    q: Mixture | PlaneMixture,
     names: tuple[str, ...] | list[str] = tuple(DIVERGENCES),
 ) -> dict[str, np.ndarray]:
     r"""The named divergences of p and q, for every state at once.
@@ -170,5 +171,25 @@ def divergence_values(
         raise ValueError(
             f"unknown divergence names {unknown}; choose from {', '.join(DIVERGENCES)}"
         )
+    if isinstance(p, PlaneMixture):
+        return _plane_values(p, q, names)
     p, q = tuple(p), tuple(q)
     return {name: DIVERGENCES[name].function(p, q) for name in names}
+
+
+def _plane_values(
+    p: PlaneMixture, q: PlaneMixture, names: tuple[str, ...] | list[str]
+) -> dict[str, np.ndarray]:
+    """The plane's divergences, each distinct pair of states computed once (a video holds
+    its states still for many frames, and each plane quadrature costs a millisecond)."""
+    from kldemo.core.plane import divergence_values as plane_values
+
+    if not p.shape:
+        return plane_values(p, q, names)
+    flat = np.concatenate([np.asarray(v).reshape(len(v), -1) for m in (p, q) for v in m], axis=-1)
+    unique, inverse = np.unique(flat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    first = np.zeros(len(unique), dtype=int)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    values = plane_values(p.take(first), q.take(first), names)
+    return {name: v[inverse] for name, v in values.items()}

@@ -14,6 +14,7 @@ import numpy as np
 from kldemo.core.registry import DIVERGENCES, divergence_values
 from kldemo.plan.captions import caption_index, caption_opacity, caption_texts
 from kldemo.plan.frames import FrameStates, ScenePlan
+from kldemo.plan.plane_view import fit_plane_integrand_range, fit_plane_ranges
 from kldemo.plan.view import (
     fit_bar_max,
     fit_integrand_range,
@@ -44,7 +45,7 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
     x_range, y_range, bar_max, integrand_range = _view(model, timeline)
     optima, optimum = (), None
     if style.markers:
-        optima, optimum = optimum_markers(timeline, states.t, states.p)
+        optima, optimum = optimum_markers(timeline, states.t, states.p, _fit_family(model))
     frame_caption = caption_index(timeline, states.segment)
     opacity = caption_opacity(
         timeline, states.t, states.segment, frame_caption, fps, style.caption_fade
@@ -79,7 +80,14 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
         duration=timeline.duration,
         optima=tuple(optima),
         digits=style.digits,
+        contours=style.contours,
     )
+
+
+def _fit_family(model: ConfigSpec) -> str:
+    """The family the optimum markers range over: that of the file's first fit keyframe
+    (full when it names none, or has no fit)."""
+    return next((f.family or "full" for f in model.keyframes if f.fit is not None), "full")
 
 
 def _view(
@@ -89,12 +97,20 @@ def _view(
     gives, else fitted to states sampled over the whole video (not only the frames')."""
     style, panels = model.style, tuple(model.panels)
     samples = timeline.state_at(sample_times(timeline))
-    x_range = tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
-    y_range = (
-        tuple(model.view.y_range)
-        if model.view.y_range
-        else fit_y_range(samples.p, samples.q, x_range)
-    )
+    plane = timeline.dims == 2
+    if plane:
+        x_range, y_range = fit_plane_ranges(
+            samples.p, samples.q, model.view.x_range, model.view.y_range
+        )
+    else:
+        x_range = (
+            tuple(model.view.x_range) if model.view.x_range else fit_x_range(samples.p, samples.q)
+        )
+        y_range = (
+            tuple(model.view.y_range)
+            if model.view.y_range
+            else fit_y_range(samples.p, samples.q, x_range)
+        )
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
         sample_kl = divergence_values(samples.p, samples.q, ("forward", "reverse"))
@@ -103,6 +119,8 @@ def _view(
     else:
         bar_max = float(style.bar_max)
     integrand_range = None
-    if "integrand" in panels:
+    if "integrand" in panels and plane:
+        integrand_range = fit_plane_integrand_range(samples.p, samples.q, x_range, y_range)
+    elif "integrand" in panels:
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     return x_range, y_range, bar_max, integrand_range

@@ -30,9 +30,9 @@ class FrameStates:
 
     ``p`` and ``q`` are mixtures with a leading frame axis: a :class:`Mixture` of arrays of
     shape (frames, components) in 1-D, a :class:`PlaneMixture` (means (frames, K, 2),
-    covs (frames, K, 2, 2)) in 2-D; the rest have shape (frames,). Each divergence has the field its registry entry names as its ``column``
-    (:data:`kldemo.core.registry.DIVERGENCES`). ``caption`` holds an index into
-    :attr:`ScenePlan.captions`, or -1 for none.
+    covs (frames, K, 2, 2)) in 2-D; the rest have shape (frames,). Each divergence has the
+    field its registry entry names as its ``column`` (:data:`kldemo.core.registry.DIVERGENCES`).
+    ``caption`` holds an index into :attr:`ScenePlan.captions`, or -1 for none.
     ``js``, ``tv`` and ``hellinger`` are given when their bar is shown (else None);
     ``optimum`` (when markers are shown) holds an index into :attr:`ScenePlan.optima`,
     or -1 where no markers are drawn. ``caption_opacity`` is the caption's opacity in each

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from kldemo.core.mixture import Mixture
+from kldemo.core.plane import PlaneMixture
 from kldemo.core.registry import DIVERGENCES, divergence_values
 from kldemo.errors import UsageError
 from kldemo.plan.captions import captions_at
-from kldemo.timeline import Timeline
+from kldemo.timeline import State, Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,8 +43,8 @@ class Rows:
 
     t: np.ndarray
     keyframe: np.ndarray
-    p: Mixture
-    q: Mixture
+    p: State
+    q: State
     duration: float
     values: dict[str, np.ndarray]
     captions: list[str | None]
@@ -97,12 +97,34 @@ def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
         _table(out, config, rows)
 
 
-def _mixture_dict(m: Mixture, i: int) -> dict[str, list[float]]:
-    return {
-        "weights": m.weights[i].tolist(),
-        "means": m.means[i].tolist(),
-        "stds": m.stds[i].tolist(),
-    }
+def _mixture_dict(m: State, i: int) -> dict[str, list]:
+    """State i's parameters: weights, means (pairs in 2-D), stds (full 2x2 covs in 2-D)."""
+    return m.take(i).as_dict()
+
+
+def _param_columns(name: str, m: State) -> list[str]:
+    """The CSV columns of a mixture's parameters: ``p_weight0, p_mean0, p_std0`` in 1-D;
+    in 2-D ``p_mean0_x, p_mean0_y`` and each covariance as ``p_cov0_xx, _xy, _yy``."""
+    k = range(m.components)
+    if isinstance(m, PlaneMixture):
+        return [
+            *(f"{name}_weight{j}" for j in k),
+            *(f"{name}_mean{j}_{a}" for j in k for a in "xy"),
+            *(f"{name}_cov{j}_{e}" for j in k for e in ("xx", "xy", "yy")),
+        ]
+    return [f"{name}_{param[:-1]}{j}" for param in ("weights", "means", "stds") for j in k]
+
+
+def _param_values(m: State, i: int) -> list[float]:
+    """Row i's parameters in the order of :func:`_param_columns`."""
+    if isinstance(m, PlaneMixture):
+        covs = m.covs[i]
+        return [
+            *m.weights[i],
+            *m.means[i].reshape(-1),
+            *np.stack([covs[:, 0, 0], covs[:, 0, 1], covs[:, 1, 1]], axis=-1).reshape(-1),
+        ]
+    return [v for arr in m for v in arr[i]]
 
 
 def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
@@ -127,11 +149,10 @@ def _csv(out: TextIO, rows: Rows) -> None:
     writer = csv.writer(out, lineterminator="\n")
     columns = ["t", "keyframe"]
     for name, m in (("p", rows.p), ("q", rows.q)):
-        for param in ("weights", "means", "stds"):
-            columns += [f"{name}_{param[:-1]}{k}" for k in range(m.components)]
+        columns += _param_columns(name, m)
     writer.writerow([*columns, *(DIVERGENCES[name].column for name in rows.values), "caption"])
     for i in range(len(rows.t)):
-        params = [repr(float(v)) for m in (rows.p, rows.q) for arr in m for v in arr[i]]
+        params = [repr(float(v)) for m in (rows.p, rows.q) for v in _param_values(m, i)]
         keyframe = int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else ""
         writer.writerow(
             [
@@ -159,15 +180,26 @@ def _number(value: float) -> str:
     return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4e}"
 
 
-def _describe(m: Mixture, i: int) -> str:
+def _describe(m: State, i: int) -> str:
     # The problem's scale: its spread and its distance from 0, whichever is larger.
-    scale = float(max(np.max(np.abs(m.means[i])), np.max(m.stds[i])))
+    spread = m.covs[i] if isinstance(m, PlaneMixture) else m.stds[i]
+    scale = float(max(np.max(np.abs(m.means[i])), np.max(np.abs(spread))))
 
     def listed(values: np.ndarray, scale: float = scale) -> str:
         inner = ", ".join(f"{_tidy(float(v), scale):.4g}" for v in values)
         return inner if len(values) == 1 else f"[{inner}]"
 
-    text = f"μ={listed(m.means[i])} σ={listed(m.stds[i])}"
+    if isinstance(m, PlaneMixture):
+        # Each component as its mean (x, y) and covariance (xx, xy, yy).
+        parts = [
+            f"μ=({listed(mean)}) Σ=({listed(np.array([c[0, 0], c[0, 1], c[1, 1]]))})".replace(
+                "([", "("
+            ).replace("])", ")")
+            for mean, c in zip(m.means[i], m.covs[i], strict=True)
+        ]
+        text = "; ".join(parts)
+    else:
+        text = f"μ={listed(m.means[i])} σ={listed(m.stds[i])}"
     if m.components > 1 and not np.allclose(m.weights[i], 1 / m.components, rtol=0, atol=1e-12):
         text = f"w={listed(m.weights[i], 1.0)} " + text
     return text

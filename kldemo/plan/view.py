@@ -9,6 +9,7 @@ from itertools import takewhile
 import numpy as np
 
 from kldemo.core.mixture import Mixture
+from kldemo.core.plane import PlaneMixture
 from kldemo.timeline import Timeline
 
 MASS = 0.999  # the central share of each density's mass the automatic x range shows
@@ -51,7 +52,7 @@ def nice_steps(start: float) -> Iterator[float]:
         exponent += 1
 
 
-def _nice_step(span: float) -> float:
+def nice_step(span: float) -> float:
     """The greatest of 1, 2, 5 (times a power of 10) that cuts ``span`` into >= 10 steps.
 
     Rounding the range out to a step that fine adds at most a fifth of the span.
@@ -103,7 +104,7 @@ def fit_x_range(p: Mixture, q: Mixture) -> tuple[float, float]:
     high = max(float(np.max(hi)) for _, hi in intervals)
     span = max(high - low, 1e-9 * max(1.0, abs(low), abs(high)))
     low, high = low - PAD * span, high + PAD * span
-    step = _nice_step(high - low)
+    step = nice_step(high - low)
     # Rounded to 12 digits, so that a step of 0.2 gives 0.6 and not 0.6000000000000001.
     return (
         float(f"{math.floor(low / step) * step:.12g}"),
@@ -172,7 +173,9 @@ def fit_integrand_range(
     return -low, high
 
 
-def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list, np.ndarray]:
+def optimum_markers(
+    timeline: Timeline, t: np.ndarray, p: Mixture | PlaneMixture, family: str = "full"
+) -> tuple[list, np.ndarray]:
     """The optimum markers of every p that stays put, and which set each frame shows.
 
     Markers belong to a p that does not change: at time t they are shown when p is the
@@ -183,21 +186,22 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
     -------
     sets, index
         ``sets[k]`` is a tuple of :class:`~kldemo.plan.frames.Optimum` (the forward-KL
-        optimum and every reverse-KL local optimum over single Gaussians q);
+        optimum and every reverse-KL local optimum over single Gaussians q; in 2-D
+        :class:`~kldemo.plan.frames.PlaneOptimum`, over the Gaussians of ``family``);
         ``index[i]`` the set frame i shows, or -1.
     """
-    from kldemo.core.fit import optima
-    from kldemo.plan.frames import Optimum
-
     delta = 1e-6  # seconds
     before = timeline.state_at(np.maximum(t - delta, 0.0)).p
     after = timeline.state_at(np.minimum(t + delta, timeline.duration)).p
 
-    def same(a: Mixture, b: Mixture) -> np.ndarray:
+    def same(a: Mixture | PlaneMixture, b: Mixture | PlaneMixture) -> np.ndarray:
         # Within rounding: a keyframe that leaves p alone still blends p with itself.
         return np.all(
             [
-                np.all(np.abs(x - y) <= 1e-12 * np.maximum(1.0, np.abs(x)), axis=-1)
+                np.all(
+                    (np.abs(x - y) <= 1e-12 * np.maximum(1.0, np.abs(x))).reshape(len(x), -1),
+                    axis=-1,
+                )
                 for x, y in zip(a, b, strict=True)
             ],
             axis=0,
@@ -205,17 +209,17 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
 
     fixed = same(p, before) & same(p, after)
     # Runs of frames showing one fixed p; a run also ends where p jumped between frames.
-    previous = Mixture(*(np.concatenate([v[:1], v[:-1]]) for v in p))
+    previous = type(p)(*(np.concatenate([v[:1], v[:-1]]) for v in p))
     continues = np.concatenate([[False], fixed[:-1]]) & same(p, previous)
     starts = np.flatnonzero(fixed & ~continues)
     stops = [*starts[1:], len(t)]
     index = np.full(len(t), -1)
-    representatives: list[Mixture] = []
+    representatives: list[Mixture | PlaneMixture] = []
     sets: list[tuple] = []
     for start, limit in zip(starts, stops, strict=True):
         run = fixed[start:limit] & np.append(True, continues[start + 1 : limit])
         stop = start + int(np.argmin(np.append(run, False)))
-        state = Mixture(*(np.asarray(v[start]) for v in p))
+        state = p.take(start)
         k = next(
             (
                 k
@@ -227,14 +231,33 @@ def optimum_markers(timeline: Timeline, t: np.ndarray, p: Mixture) -> tuple[list
             -1,
         )
         if k < 0:
-            found = optima(state)
-            sets.append(
-                (
-                    Optimum("forward", found.forward.mean, found.forward.std),
-                    *(Optimum("reverse", g.mean, g.std) for g in found.reverse),
-                )
-            )
+            sets.append(_optima(state, family))
             representatives.append(state)
             k = len(sets) - 1
         index[start:stop] = k
     return sets, index
+
+
+def _optima(state: Mixture | PlaneMixture, family: str) -> tuple:
+    """The optimum markers of one state of p: the forward optimum, then each reverse one."""
+    from kldemo.plan.frames import Optimum, PlaneOptimum
+
+    if isinstance(state, PlaneMixture):
+        from kldemo.core.plane.optima import plane_optima
+
+        found = plane_optima(state, family)
+
+        def marker(kind: str, mean: np.ndarray, cov: np.ndarray) -> PlaneOptimum:
+            return PlaneOptimum(kind, tuple(map(float, mean)), tuple(map(tuple, cov.tolist())))
+
+        return (
+            marker("forward", *found.forward),
+            *(marker("reverse", *g) for g in found.reverse),
+        )
+    from kldemo.core.fit import optima
+
+    found = optima(state)
+    return (
+        Optimum("forward", found.forward.mean, found.forward.std),
+        *(Optimum("reverse", g.mean, g.std) for g in found.reverse),
+    )

@@ -121,21 +121,27 @@ def forward_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     return GaussianGradient(grad_mean, grad_chol)
 
 
+_CHUNK = 65_536  # points per evaluation of the integrand (its temporaries stay small)
+
+
 def _gaussian_expectation(
     mean: FloatArray,
     chol: tuple[FloatArray, ...],
     function: Callable[[FloatArray, FloatArray], FloatArray],
     rtol: float = 1e-13,
-) -> FloatArray:
-    """E[function(x, z)] for z ~ N(0, I), x = mean + L z, per state (mean (S, 2)).
+) -> tuple[FloatArray, FloatArray]:
+    """E[function(x, z)] for z ~ N(0, I), x = mean + L z, per state (mean (S, 2)), and
+    E|function| (both (S, V)).
 
     function maps points x (S, n, 2) and z (n, 2) to values (S, n, V).  In polar
     form (u = |z|^2/2, θ), Kronrod panels in u times the trapezoid rule in θ,
     both refined (panels bisected, angles doubled) until two levels agree to
-    rtol of E|function| (a gradient is ~0 at an optimum, so not of the value).
+    rtol of E|function| summed over the values (a gradient is ~0 at an optimum, so
+    not of the value itself).
     """
     previous = None
     panels, angles = _BASE_U, _BASE_ANGLES
+    l11, l21, l22 = (c[:, None] for c in chol)
     for _ in range(6):  # at most 1344 * 4^5 points per state
         lo, hi = panels[:-1], panels[1:]
         half = 0.5 * (hi - lo)
@@ -143,38 +149,76 @@ def _gaussian_expectation(
         weight = (np.exp(-u) * half[:, None] * _KRONROD).ravel() / angles
         theta = _ANGLE_OFFSET + np.arange(angles) * (2 * np.pi / angles)
         r = np.sqrt(2.0 * u.ravel())[:, None]
-        z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1).reshape(-1, 2)
-        l11, l21, l22 = (c[:, None] for c in chol)
-        x = np.stack(
-            [mean[:, None, 0] + l11 * z[:, 0], mean[:, None, 1] + l21 * z[:, 0] + l22 * z[:, 1]],
-            axis=-1,
-        )
-        values = function(x, z)
-        weights = np.repeat(weight, angles)
-        value = np.einsum("snv,n->sv", values, weights)
-        scale = np.einsum("snv,n->s", np.abs(values), weights)[:, None]
+        z_all = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1).reshape(-1, 2)
+        weights_all = np.repeat(weight, angles)
+        value = magnitude = 0.0
+        step = max(1, _CHUNK // mean.shape[0])
+        for begin in range(0, z_all.shape[0], step):
+            z, weights = z_all[begin : begin + step], weights_all[begin : begin + step]
+            x = np.stack(
+                [
+                    mean[:, None, 0] + l11 * z[:, 0],
+                    mean[:, None, 1] + l21 * z[:, 0] + l22 * z[:, 1],
+                ],
+                axis=-1,
+            )
+            values = function(x, z)
+            value = value + np.einsum("snv,n->sv", values, weights)
+            magnitude = magnitude + np.einsum("snv,n->sv", np.abs(values), weights)
+        scale = magnitude.sum(-1, keepdims=True)
         if previous is not None and np.all(np.abs(value - previous) <= rtol * scale):
-            return value
+            break
         previous = value
         panels = np.sort(np.concatenate([panels, 0.5 * (panels[:-1] + panels[1:])]))
         angles *= 2
-    return value
+    return value, magnitude
 
 
-def _grad_log_density(x: FloatArray, m: PlaneMixture) -> FloatArray:
-    """∇ log p at points x (S, n, 2) for p of states (S,): Σ_c r_c(x) (-S_c^-1 (x - m_c))."""
-    chol = tuple(c[:, None, :] for c in _cholesky(m.covs))  # (S, 1, K)
+def _log_density_terms(
+    x: FloatArray, m: PlaneMixture, hessian: bool = False
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    r"""log p, ∇ log p and (with ``hessian``) the entries 11, 12, 22 of ∇² log p at
+    points x (S, n, 2), for p of states (S,).
+
+    With responsibilities :math:`r_c(x)` and :math:`v_c = S_c^{-1}(x - m_c)`:
+    :math:`∇\log p = -\bar v`, :math:`\bar v = Σ_c r_c v_c`, and
+    :math:`∇^2\log p = Σ_c r_c [(v_c - \bar v)(v_c - \bar v)^T - S_c^{-1}]`, the spread of
+    the v_c taken about their mean (no cancellation).  Shapes (S, n), (S, n, 2), (S, n, 3).
+    """
+    l11, l21, l22 = (c[:, None, :] for c in _cholesky(m.covs))  # (S, 1, K)
     d = x[:, :, None, :] - m.means[:, None, :, :]  # (S, n, K, 2)
-    y = _solve_lower(chol, d)
-    l11, l21, l22 = chol
+    y = _solve_lower((l11, l21, l22), d)
     # S^-1 d = L^-T y
     v2 = y[..., 1] / l22
     v1 = (y[..., 0] - l21 * v2) / l11
     log_c = -0.5 * (y * y).sum(-1) - np.log(l11 * l22)
     with np.errstate(divide="ignore"):  # zero weights: -inf, no responsibility
         log_c = log_c + np.log(m.weights[:, None, :])
-    resp = np.exp(log_c - logsumexp(log_c, axis=-1, keepdims=True))
-    return -np.stack([(resp * v1).sum(-1), (resp * v2).sum(-1)], axis=-1)
+    total = logsumexp(log_c, axis=-1, keepdims=True)
+    resp = np.exp(log_c - total)
+    mean1, mean2 = (resp * v1).sum(-1), (resp * v2).sum(-1)
+    log_p = total[..., 0] - np.log(2.0 * np.pi)
+    grad = -np.stack([mean1, mean2], axis=-1)
+    if not hessian:
+        return log_p, grad, None
+    # S^-1 = L^-T L^-1 with L^-1 = [[i11, 0], [i21, i22]]
+    i11, i22 = 1.0 / l11, 1.0 / l22
+    i21 = -l21 * i11 * i22
+    e1, e2 = v1 - mean1[..., None], v2 - mean2[..., None]
+    hess = np.stack(
+        [
+            (resp * (e1 * e1 - (i11 * i11 + i21 * i21))).sum(-1),
+            (resp * (e1 * e2 - i21 * i22)).sum(-1),
+            (resp * (e2 * e2 - i22 * i22)).sum(-1),
+        ],
+        axis=-1,
+    )
+    return log_p, grad, hess
+
+
+def _grad_log_density(x: FloatArray, m: PlaneMixture) -> FloatArray:
+    """∇ log p at points x (S, n, 2) for p of states (S,): Σ_c r_c(x) (-S_c^-1 (x - m_c))."""
+    return _log_density_terms(x, m)[1]
 
 
 def reverse_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
@@ -208,7 +252,7 @@ def reverse_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
             [g, g[..., 0:1] * z[:, 0:1], g[..., 1:2] * z[:, 0:1], g[..., 1:2] * z[:, 1:2]], axis=-1
         )
 
-    e = _gaussian_expectation(mean, chol, terms)
+    e, _ = _gaussian_expectation(mean, chol, terms)
     grad_chol = np.zeros((mean.shape[0], 2, 2))
     grad_chol[:, 0, 0] = -1.0 / chol[0] - e[:, 2]
     grad_chol[:, 1, 0] = -e[:, 3]

@@ -75,9 +75,16 @@ class PlaneMixture:
             raise ValueError("covs must be finite and symmetric")
         if np.any(a <= 0) or np.any(a * c - b * b <= 0):
             raise ValueError("covs must be positive definite")
-        object.__setattr__(self, "weights", np.broadcast_to(weights, (*state, n)))
-        object.__setattr__(self, "means", np.broadcast_to(means, (*state, n, 2)))
-        object.__setattr__(self, "covs", np.broadcast_to(covs, (*state, n, 2, 2)))
+        # Arrays already of the state's shape are kept as they are (writable); the others
+        # are broadcast (read-only views).
+        for name, value, shape in (
+            ("weights", weights, (*state, n)),
+            ("means", means, (*state, n, 2)),
+            ("covs", covs, (*state, n, 2, 2)),
+        ):
+            object.__setattr__(
+                self, name, value if value.shape == shape else np.broadcast_to(value, shape)
+            )
 
     @property
     def shape(self) -> tuple[int, ...]:
