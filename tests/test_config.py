@@ -319,7 +319,7 @@ def test_the_specs_example_is_valid(write_config):
             "  - {fit: forward, optimize: []}\n",
             [
                 "FILE:4:31: error: keyframes[0].optimize[0]: must be one of means, stds, "
-                "weights (got "
+                "covs, weights (got "
                 "'mean'); did you mean 'means'?",
                 "FILE:5:30: error: keyframes[1].optimize: 'stds' is listed twice; name each "
                 "parameter "

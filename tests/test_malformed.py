@@ -106,7 +106,10 @@ EXPECTED: dict[str, list[str]] = {
     "null-for-number": [
         "FILE:3:22: error: defaults.duration: must not be null; leave the key out instead"
     ],
-    "list-for-number": ["FILE:2:11: error: q.mean: must be a number (got a list)"],
+    "list-for-number": [
+        "FILE:2:11: error: q.mean: must be a number, or a pair [x, y] of finite numbers in 2-D "
+        "(got [5])"
+    ],
     "mapping-for-list": ["FILE:1:12: error: p.means: must be a list (got a mapping)"],
     "keyframes-not-a-list": ["FILE:3:12: error: keyframes: must be a list (got a mapping)"],
     "keyframe-not-a-mapping": [
@@ -174,7 +177,7 @@ EXPECTED: dict[str, list[str]] = {
     "too-many-errors": [
         *(
             f"FILE:{4 + i}:9: error: keyframes[{i}].q.x: unknown key 'x'; known keys: weights, "
-            "means, stds, mean, std"
+            "means, stds, covs, mean, std, cov"
             for i in range(100)
         ),
         "FILE: error: 900 more error(s) not shown; fix these first, then check the file again",

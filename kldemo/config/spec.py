@@ -21,7 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kldemo.config.values import BarMax, Color, Covariance, Location, no_null
+from kldemo.config.rules import dimension_errors, plane_keys, rule
+from kldemo.config.values import BarMax, Color, Covariance, Location, is_number, no_null
 from kldemo.core.easing import EASINGS
 from kldemo.core.mixture import (
     MAX_COMPONENTS,
@@ -153,7 +154,7 @@ class MixtureChangeSpec(_Model):
             full = SHORTHAND[short]
             if full in data:
                 errors.append(
-                    _rule(
+                    rule(
                         short,
                         data[short],
                         f"give either {short} (one Gaussian) or {full}, not both",
@@ -161,7 +162,7 @@ class MixtureChangeSpec(_Model):
                 )
             elif lists:
                 errors.append(
-                    _rule(
+                    rule(
                         short,
                         data[short],
                         f"{short} is shorthand for one Gaussian and cannot be mixed with "
@@ -170,13 +171,13 @@ class MixtureChangeSpec(_Model):
                         f"instead, or use mean and std alone",
                     )
                 )
-        errors += _dimension_errors(data)
+        errors += dimension_errors(data)
         lengths = {key: len(v) for key in lists if isinstance(v := data[key], list)}
         if len(set(lengths.values())) > 1:
             said = ", ".join(f"{n} {key}" for key, n in lengths.items())
             last = list(lengths)[-1]
             errors.append(
-                _rule(
+                rule(
                     last,
                     data[last],
                     f"weights, means and {'covs' if 'covs' in lengths else 'stds'} must have one "
@@ -192,7 +193,7 @@ class MixtureChangeSpec(_Model):
             total = math.fsum(weights)
             if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
                 errors.append(
-                    _rule(
+                    rule(
                         "weights",
                         weights,
                         (
@@ -233,7 +234,7 @@ class MixtureSpec(MixtureChangeSpec):
     def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
         errors = super().rule_errors(data)
         short = SHORTHAND_OF
-        plane = _plane_keys(data)
+        plane = plane_keys(data)
         # The spread a mixture needs: stds on a line, covs in the plane.
         needed = ("means", "covs" if plane else "stds")
         missing = [key for key in needed if key not in data and short[key] not in data]
@@ -254,77 +255,11 @@ class MixtureSpec(MixtureChangeSpec):
         return len(self.given()["means"])
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _plane_keys(data: dict[Any, Any]) -> bool | None:
-    """Whether a raw mixture mapping is written in 2-D (True), in 1-D (False), or says
-    nothing of it (None): by its spreads (covs or stds), else by its means' form."""
-    if "covs" in data or "cov" in data:
-        return True
-    if "stds" in data or "std" in data:
-        return False
-    means = data.get("means", [data["mean"]] if "mean" in data else None)
-    if isinstance(means, list) and means:
-        return isinstance(means[0], list)
-    return None
-
-
-def _dimension_errors(data: dict[Any, Any]) -> list[Any]:
-    """One mapping is on a line or in the plane: its means all numbers or all pairs, with
-    stds for numbers and covs for pairs."""
-    errors = []
-    spreads = [key for key in ("stds", "std", "covs", "cov") if key in data]
-    if any(k in spreads for k in ("stds", "std")) and any(k in spreads for k in ("covs", "cov")):
-        errors.append(
-            _rule(spreads[-1], data[spreads[-1]], "give stds (1-D) or covs (2-D), not both")
-        )
-        return errors
-    means = data.get("means", [data["mean"]] if "mean" in data else None)
-    key = "means" if "means" in data else "mean"
-    if not isinstance(means, list) or not means:
-        return errors
-    pairs = [isinstance(m, list) for m in means]
-    if any(pairs) and not all(pairs):
-        errors.append(
-            _rule(key, data[key], "must be all numbers (1-D) or all pairs [x, y] (2-D), not both")
-        )
-    elif spreads:
-        spread = spreads[0]
-        if all(pairs) and spread in ("stds", "std"):
-            errors.append(
-                _rule(
-                    spread,
-                    data[spread],
-                    f"the means are pairs [x, y] (2-D), whose spread is a covariance: write "
-                    f"{'cov' if spread == 'std' else 'covs'} instead of {spread}",
-                )
-            )
-        elif not any(pairs) and spread in ("covs", "cov"):
-            errors.append(
-                _rule(
-                    spread,
-                    data[spread],
-                    f"the means are numbers (1-D), whose spread is a std: write "
-                    f"{'std' if spread == 'cov' else 'stds'} instead of {spread}, or give the "
-                    "means as pairs [x, y] for 2-D",
-                )
-            )
-    return errors
+_is_number = is_number
 
 
 def _shown(value: Any) -> str:
     return f"{value:g}" if _is_number(value) else "..."
-
-
-def _rule(key: str, value: Any, message: str) -> dict[str, Any]:
-    # A rule broken at one key, in the form ValidationError.from_exception_data takes.
-    return {
-        "type": PydanticCustomError("rule", message.replace("{", "{{").replace("}", "}}")),
-        "loc": (key,),
-        "input": value,
-    }
 
 
 def _init_details(error: Any) -> dict[str, Any]:

@@ -23,8 +23,14 @@ MAX_CONDITION = 1e8
 SYMMETRY_TOLERANCE = 1e-12
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def is_number(value: Any) -> bool:
+    """A finite number that is not a boolean (an integer too large for a float is none)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer such as 10**400
+        return False
 
 
 NAMED_COLORS = {  # manim's palette, by the names manim users know
@@ -110,25 +116,29 @@ BarMax = Annotated[
 
 def _location(value: Any) -> float | list[float]:
     """A mean: a number (1-D) or a pair [x, y] (2-D), each coordinate within ±1e4."""
-    if isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
+    if isinstance(value, list):
+        if len(value) != 2 or not all(is_number(v) for v in value):
+            raise PydanticCustomError(
+                "location",
+                "must be a number, or a pair [x, y] of finite numbers in 2-D (got {got})",
+                {"got": _written(value)},
+            )
         coords = [float(v) for v in value]
-    elif _is_number(value):
-        coords = [float(value)]
+    elif not isinstance(value, int | float) or isinstance(value, bool):
+        raise PydanticCustomError("float_type", "must be a number")  # worded by the loader
+    elif not is_number(value):
+        raise PydanticCustomError("finite_number", "must be a finite number")
     else:
-        raise PydanticCustomError(
-            "location",
-            "must be a number, or a pair [x, y] in 2-D (got {got})",
-            {"got": _written(value)},
-        )
+        coords = [float(value)]
     for name, v in zip(("x", "y") if len(coords) == 2 else ("",), coords, strict=True):
         if abs(v) > MAX_ABS_MEAN:
-            what = f"its {name} ({v:g})" if name else f"{v:g}"
-            raise PydanticCustomError("mean_range", f"must be within ±1e4 (got {what})")
+            what = f"its {name} is {v:g}" if name else f"got {v:g}"
+            raise PydanticCustomError("mean_range", f"must be within ±1e4 ({what})")
     return coords if isinstance(value, list) else coords[0]
 
 
 def _written(value: Any) -> str:
-    if isinstance(value, list) and all(_is_number(v) for v in value):
+    if isinstance(value, list) and all(is_number(v) for v in value):
         return "[" + ", ".join(f"{v:g}" for v in value) + "]"
     return describe(value)
 
@@ -141,7 +151,7 @@ def _covariance(value: Any) -> list[list[float]]:
         isinstance(value, list)
         and len(value) == 2
         and all(isinstance(row, list) and len(row) == 2 for row in value)
-        and all(_is_number(v) for row in value for v in row)
+        and all(is_number(v) for row in value for v in row)
     ):
         raise PydanticCustomError(
             "covariance",
