@@ -218,8 +218,6 @@ def _fit(i: int, frame: KeyframeSpec, p: State, q: State) -> FitPath:
         from kldemo.core.fit import PARAMETERS, fit_path
 
         return fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
-    from kldemo.core.plane.paths import plane_fit_path
-
     family = frame.family or "full"
     if q.components != 1:
         raise _Refused(
@@ -233,6 +231,8 @@ def _fit(i: int, frame: KeyframeSpec, p: State, q: State) -> FitPath:
             f"{q.covs[0, 0, 1]:g}), so a diagonal fit cannot start from it: write a keyframe "
             "before this one that sets q's cov to [[a, 0], [0, c]]",
         )
+    from kldemo.core.plane.paths import plane_fit_path
+
     return plane_fit_path(p, q, frame.fit, family, tuple(frame.optimize or ("means", "covs")))
 
 
@@ -311,8 +311,12 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
         for name in ("p", "q"):
             start, target = getattr(step, f"start_{name}"), getattr(step, f"target_{name}")
             for e in (low, high):
-                state = start.blend(target, e)
-                bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
+                try:
+                    state = start.blend(target, e)
+                except ValueError:  # a plane state whose covariance is no longer one
+                    bad = "covs to a matrix that is not positive definite"
+                else:
+                    bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
                 if bad:
                     problems.append(
                         (

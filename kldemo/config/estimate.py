@@ -159,7 +159,7 @@ def estimate_density(
         )
     key = _cache_key(content_key or samples_key(x), components)
     target = cache_dir / DENSITY_FOLDER / f"{key}.json" if cache_dir is not None else None
-    if target is not None and (cached := _load(target, n)) is not None:
+    if target is not None and (cached := _load(target, x)) is not None:
         return cached
     estimate = _fit(x, components)
     if target is not None:
@@ -213,13 +213,14 @@ def _cache_key(content_key: str, components: Components) -> str:
     )
 
 
-def _load(target: Path, n: int) -> Estimate | None:
+def _load(target: Path, x: FloatArray) -> Estimate | None:
     """The stored estimate, or None if there is none or it is not whole (then it is refitted)."""
     try:
         estimate = Estimate.from_json(json.loads(target.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return estimate if estimate.samples == n and estimate.method == METHOD else None
+    fits = (estimate.method, estimate.samples, estimate.dims) == (METHOD, *x.shape)
+    return estimate if fits else None
 
 
 def _fit(x: FloatArray, components: Components) -> Estimate:
