@@ -409,9 +409,7 @@ def _check_fit(
                 f" that stays within [0, 1]",
             )
         )
-    on_path = Mixture(
-        *(np.asarray(v) for v in step.fit.at(step.fit.arc / max(step.fit.length, 1e-300)))
-    )
+    on_path = step.fit.at(step.fit.arc / max(step.fit.length, 1e-300))
     bad = _out_of_domain(on_path, MIN_STD, MAX_STD, MAX_ABS_MEAN)
     if bad:
         problems.append(

@@ -97,6 +97,7 @@ def segment_keys(
             plan.integrand_range,
             plan.optima,
             plan.digits,
+            *((plan.contours,) if plan.dims == 2 else ()),  # 1-D keys stay as they were
             # The trace panel's time axis spans the video: only it makes the length matter.
             plan.duration if "trace" in plan.panels else None,
         )
