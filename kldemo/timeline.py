@@ -35,6 +35,7 @@ from kldemo.errors import ConfigError
 State = Mixture | PlaneMixture
 
 if TYPE_CHECKING:
+    from kldemo.config.load import SampledP
     from kldemo.config.spec import ConfigSpec, KeyframeSpec
     from kldemo.core.fit import FitPath
 
@@ -89,16 +90,20 @@ class Timeline:
         return 2 if isinstance(self.p, PlaneMixture) else 1
 
     @classmethod
-    def from_config(cls, config: ConfigSpec) -> Timeline:
-        kind = PlaneMixture if config.p.dims() == 2 else Mixture
-        p, q = kind.of(config.p.given()), kind.of(config.q.given())
+    def from_config(cls, config: ConfigSpec, data: SampledP | None = None) -> Timeline:
+        """The timeline of a checked config; ``data`` is p's samples and estimate where the
+        config gives p as data (:attr:`kldemo.config.LoadedConfig.data`)."""
+        dims = data.estimate.dims if data is not None else config.p.dims()
+        kind = PlaneMixture if dims == 2 else Mixture
+        first_p = data.estimate.mixture() if data is not None else kind.of(config.p.given())
+        p, q = first_p, kind.of(config.q.given())
         steps = []
         for i, frame in enumerate(config.keyframes):
             target_p = p.changed(frame.p.given()) if frame.p else p
             target_q = q.changed(frame.q.given()) if frame.q else q
             path = None
             if frame.fit is not None:
-                path = _fit(i, frame, p, q)
+                path = _fit(i, frame, p, q, data)
                 target_q = path.end
             step = Step(
                 p,
@@ -113,9 +118,7 @@ class Timeline:
             )
             steps.append(step)
             p, q = step.end_p, step.end_q
-        return cls(
-            kind.of(config.p.given()), kind.of(config.q.given()), steps, config.defaults.hold
-        )
+        return cls(first_p, kind.of(config.q.given()), steps, config.defaults.hold)
 
     @property
     def transition_ends(self) -> np.ndarray:
@@ -195,7 +198,7 @@ def load(source: ConfigSource) -> Loaded:
     of the format (:func:`kldemo.config.load_config`), then the rules that span keyframes
     (:func:`check_sequence`)."""
     config = load_config(source)
-    problems, timeline = _checked(config.model)
+    problems, timeline = _checked(config.model, config.data)
     if problems or timeline is None:
         raise ConfigError(
             [config.document.diagnostic(where, message) for where, message in problems]
@@ -211,13 +214,15 @@ class _Refused(Exception):
         self.where, self.message = where, message
 
 
-def _fit(i: int, frame: KeyframeSpec, p: State, q: State) -> FitPath:
+def _fit(i: int, frame: KeyframeSpec, p: State, q: State, data: SampledP | None) -> FitPath:
     """The path of fit keyframe ``i`` from q's state there (a 2-D fit moves one Gaussian,
-    kept in the keyframe's family)."""
+    kept in the keyframe's family). Against data, a forward fit of one Gaussian ends at
+    the samples' maximum-likelihood Gaussian (:func:`_to_samples`)."""
     if isinstance(q, Mixture):
         from kldemo.core.fit import PARAMETERS, fit_path
 
-        return fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
+        path = fit_path(p, q, frame.fit, frame.optimize or PARAMETERS)
+        return _to_samples(path, data, frame)
     family = frame.family or "full"
     if q.components != 1:
         raise _Refused(
@@ -233,7 +238,38 @@ def _fit(i: int, frame: KeyframeSpec, p: State, q: State) -> FitPath:
         )
     from kldemo.core.plane.paths import plane_fit_path
 
-    return plane_fit_path(p, q, frame.fit, family, tuple(frame.optimize or ("means", "covs")))
+    path = plane_fit_path(p, q, frame.fit, family, tuple(frame.optimize or ("means", "covs")))
+    return _to_samples(path, data, frame)
+
+
+def _to_samples(path: FitPath, data: SampledP | None, frame: KeyframeSpec) -> FitPath:
+    """A forward fit of one Gaussian q against data ends at the samples' maximum-likelihood
+    Gaussian (their mean and 1/N covariance; in the diagonal family, their variances),
+    which minimising KL(p̂‖q) over the estimate p̂ misses by the estimator's regularisation
+    (about 1e-6): the path against p̂ is bent onto it (:class:`kldemo.core.retarget.Retargeted`).
+    Other fits are left as they are."""
+    if data is None or frame.fit != "forward" or path.start.components != 1:
+        return path
+    from kldemo.config.estimate import sample_gaussian
+    from kldemo.core.retarget import Retargeted
+
+    mean, spread = sample_gaussian(data.samples)
+    optimize = frame.optimize or ("means", "stds", "covs")
+    start = path.start
+    if isinstance(start, Mixture):
+        end = Mixture(
+            np.ones(1),
+            np.array([mean]) if "means" in optimize else start.means,
+            np.array([spread]) if "stds" in optimize else start.stds,
+        )
+    else:
+        cov = np.diag(np.diag(spread)) if frame.family == "diagonal" else spread
+        end = PlaneMixture(
+            np.ones(1),
+            mean[None] if "means" in optimize else start.means,
+            cov[None] if "covs" in optimize else start.covs,
+        )
+    return Retargeted(path, end)
 
 
 def _repeat(m: State, n: int) -> State:
@@ -251,22 +287,27 @@ def _take(m: State, index: np.ndarray) -> State:
 Problems = list[tuple[tuple[str | int, ...], str]]
 
 
-def check_sequence(config: ConfigSpec) -> Problems:
+def check_sequence(config: ConfigSpec, data: SampledP | None = None) -> Problems:
     """Rules that span keyframes, as (path, message) pairs; empty when all hold.
 
     A keyframe keeps the number of components; an easing that overshoots must not move a
     std or weight out of its domain on the way; the video lasts at most an hour.
     """
-    return _checked(config)[0]
+    return _checked(config, data)[0]
 
 
-def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
+def _checked(config: ConfigSpec, data: SampledP | None = None) -> tuple[Problems, Timeline | None]:
     """The problems of :func:`check_sequence`, and the timeline (None where the component
     counts are wrong, so that none can be built)."""
-    problems = _dimension_problems(config)
+    problems = _data_problems(config, data) + _dimension_problems(
+        config, data.estimate.dims if data is not None else config.p.dims()
+    )
     if problems:
         return problems, None
-    counts = {"p": config.p.components(), "q": config.q.components()}
+    counts = {
+        "p": data.estimate.components if data is not None else config.p.component_count(),
+        "q": config.q.component_count(),
+    }
     for i, frame in enumerate(config.keyframes):
         if frame.optimize and "weights" in frame.optimize and counts["q"] == 1:
             problems.append(
@@ -298,7 +339,7 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
         return problems, None
 
     try:
-        timeline = Timeline.from_config(config)
+        timeline = Timeline.from_config(config, data)
     except _Refused as refused:
         return [(refused.where, refused.message)], None
     for i, step in enumerate(timeline.steps):
@@ -346,11 +387,36 @@ def _checked(config: ConfigSpec) -> tuple[Problems, Timeline | None]:
     return problems, timeline
 
 
-def _dimension_problems(config: ConfigSpec) -> Problems:
-    """A file is on the line or in the plane throughout (p's form decides), and each fit
-    names only the parameters and the family of its dimension."""
-    dims = config.p.dims()
+def _data_problems(config: ConfigSpec, data: SampledP | None) -> Problems:
+    """Only p may be given as data, and a data p stays as estimated: keyframes change q."""
+    problems: Problems = []
+    if config.q.samples is not None:
+        problems.append(
+            (
+                ("q", "samples"),
+                "only p can be given as data; q is the approximation kldemo moves: write its "
+                "means and stds (or covs)",
+            )
+        )
+    if data is not None:
+        problems += [
+            (
+                ("keyframes", i, "p"),
+                "p is estimated from its samples and stays so for the whole file: keyframes "
+                "change q (and fit it); remove this p",
+            )
+            for i, frame in enumerate(config.keyframes)
+            if frame.p is not None
+        ]
+    return problems
+
+
+def _dimension_problems(config: ConfigSpec, dims: int | None) -> Problems:
+    """A file is on the line or in the plane throughout (p's form, or its data, decides),
+    and each fit names only the parameters and the family of its dimension."""
     word = {1: "1-D (p's means are numbers)", 2: "2-D (p's means are pairs [x, y])"}[dims or 1]
+    if config.p.samples is not None:
+        word = f"{dims}-D (p's samples have {dims} column{'s' if dims == 2 else ''})"
     problems: Problems = []
     mappings = [(("q",), config.q)] + [
         (("keyframes", i, name), change)

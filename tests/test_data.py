@@ -71,6 +71,8 @@ EXPECTED: dict[str, tuple[int | None, list[str]]] = {
             "FILE:4:4: error: 'bar' is not a number",
             "FILE:5:2: error: a row of 1 cell where the file has 2 columns",
             f"FILE:6:3: error: 'nan' {MISSING}",
+            "FILE:7:1: error: '1e400' is too large for a float: it overflows to infinity",
+            f"FILE:7:7: error: '20000' {OUTSIDE}",
         ],
     ),
     # -- CSV: rows and columns -----------------------------------------------------------
@@ -528,6 +530,13 @@ def test_the_content_key_names_the_entry(tmp_path: Path) -> None:
     estimate_density(x, 1, components_at=COMPONENTS_AT, cache_dir=tmp_path, content_key="abc")
     estimate_density(x, 1, components_at=COMPONENTS_AT, cache_dir=tmp_path)
     assert len(list((tmp_path / "densities").iterdir())) == 2
+    # An entry for other data under the same key is not taken for this data's.
+    plane = np.random.default_rng(8).normal(size=(50, 2))
+    at = COMPONENTS_AT
+    assert (
+        estimate_density(plane, 1, components_at=at, cache_dir=tmp_path, content_key="abc").dims
+        == 2
+    )
     assert samples_key(x) == samples_key(x.copy()) != samples_key(x[:, ::-1][1:])
     assert samples_key(x) != samples_key(x.reshape(1, 50))  # the shape counts too
 

@@ -23,6 +23,7 @@ import io
 import re
 import stat
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -173,14 +174,29 @@ def _parse_csv(raw: bytes, name: str, dims: int | None) -> FloatArray:
     columns = len(first) if header else rows[0].count(",") + 1
     _check_columns(name, lines[0], columns, dims)
 
+    values, bad_rows = _read_rows(rows, columns)
+    if bad_rows.size:
+        raise _cell_errors(name, rows, bad_rows, start + 1, columns)
+    return values
+
+
+def _read_rows(rows: list[str], columns: int) -> tuple[FloatArray, NDArray[np.intp]]:
+    """The values of the rows, and the indices of the rows with a problem (in order).
+
+    A row is read when each of its cells is a decimal number (one pattern over the row, at
+    C speed); numpy's reader then gives the very floats that ``float()`` gives. Only the
+    rows found bad are looked at cell by cell, for the messages.
+    """
     cell = rf"[{_SPACE}]*{_NUMBER.pattern}[{_SPACE}]*"
     row = re.compile(",".join([cell] * columns))
-    if all(map(row.fullmatch, rows)):
-        # Every cell is a decimal number: numpy's reader gives the same floats as float().
-        values = np.loadtxt(rows, delimiter=",", comments=None, dtype=np.float64, ndmin=2)
-        if np.all(np.abs(values) <= MAX_ABS_SAMPLE):
-            return values
-    raise _cell_errors(name, rows, start + 1, columns)
+    readable = np.fromiter(map(bool, map(row.fullmatch, rows)), dtype=bool, count=len(rows))
+    kept = rows if readable.all() else list(compress(rows, readable))
+    values = np.empty((0, columns))  # numpy's reader warns of a file without rows
+    if kept:
+        values = np.loadtxt(kept, delimiter=",", comments=None, dtype=np.float64, ndmin=2)
+    out_of_range = ~np.all(np.abs(values) <= MAX_ABS_SAMPLE, axis=1)  # 1e400 (inf) too
+    bad = np.union1d(np.flatnonzero(~readable), np.flatnonzero(readable)[out_of_range])
+    return values, bad
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -243,12 +259,14 @@ def _check_columns(name: str, first_row: str, columns: int, dims: int | None) ->
     raise ConfigError.single(name, message, 1, column)
 
 
-def _cell_errors(name: str, rows: list[str], first_line: int, columns: int) -> ConfigError:
-    """Every problem of the rows, each at its line and column; the first 100 worded."""
+def _cell_errors(
+    name: str, rows: list[str], bad_rows: NDArray[np.intp], first_line: int, columns: int
+) -> ConfigError:
+    """Every problem of the bad rows, each at its line and column; the first 100 worded."""
     diagnostics: list[Diagnostic] = []
     total = 0
-    for i, row in enumerate(rows):
-        problems = _row_problems(row, columns)
+    for i in bad_rows.tolist():
+        problems = _row_problems(rows[i], columns)
         total += len(problems)
         for column, message in problems[: max(0, MAX_REPORTED - len(diagnostics))]:
             diagnostics.append(Diagnostic(name, first_line + i, column, "", message))

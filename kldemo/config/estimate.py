@@ -135,7 +135,7 @@ def estimate_density(
     r"""The Gaussian mixture of ``components`` components (or ``"auto"``) fitted to the samples.
 
     ``samples`` has shape (N, 1) or (N, 2). ``auto`` fits K = 1 .. min(8, N) and keeps the
-    K of least BIC, :math:`\mathrm{BIC} = p \ln N - 2 \ln \hat L` (p free parameters).
+    K of least BIC, :math:`\mathrm{BIC} = m \ln N - 2 \ln \hat L` (m free parameters).
     More components than samples is a ConfigError at ``components_at`` (the config's
     ``p.components``). ``content_key`` names the data (default: :func:`samples_key`); with
     ``cache_dir`` the fit is read from, or stored in, ``cache_dir/densities``, a second call

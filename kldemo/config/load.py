@@ -14,21 +14,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from kldemo.config import messages
+from kldemo.config.estimate import Estimate
 from kldemo.config.spec import ConfigSpec, EasingName
 from kldemo.config.yamlfile import DocPath, YamlDocument, document_from_data, read_yaml
 from kldemo.errors import MAX_REPORTED, ConfigError, Diagnostic
 
 
+@dataclass(frozen=True, eq=False)
+class SampledP:
+    """p given as data: the file named by ``p.samples``, its samples (N, dims), and the
+    Gaussian mixture estimated from them (:mod:`kldemo.config.estimate`)."""
+
+    path: Path
+    samples: np.ndarray
+    estimate: Estimate
+
+
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A valid config, with the file it came from."""
+    """A valid config, with the file it came from; ``data`` where p is given as data."""
 
     path: Path
     model: ConfigSpec
     document: YamlDocument
+    data: SampledP | None = None
 
     @property
     def name(self) -> str:
@@ -69,7 +82,28 @@ def load_config(source: ConfigSource) -> LoadedConfig:
         errors = sorted(error.errors(), key=lambda e: document.location(tuple(e["loc"])) or (0, 0))
         shown = [_diagnostic(document, e) for e in errors[:MAX_REPORTED]]
         raise ConfigError(shown, total=len(errors)) from None
-    return LoadedConfig(path, model, document)
+    data = _sampled_p(document, model) if model.p.samples is not None else None
+    return LoadedConfig(path, model, document, data)
+
+
+def _sampled_p(document: YamlDocument, model: ConfigSpec) -> SampledP:
+    """Read p's samples (beside the config unless absolute) and estimate its density, the
+    estimate cached in the user cache folder by the samples' values and the settings."""
+    from kldemo.config.data import NamedAt, data_path, read_samples
+    from kldemo.config.estimate import estimate_density
+    from kldemo.storage.cache import default_cache_dir
+
+    assert model.p.samples is not None
+    path = data_path(model.p.samples, document.file)
+    samples = read_samples(path, None, NamedAt.of(document, ("p", "samples")))
+    given = "components" in model.p.model_fields_set
+    estimate = estimate_density(
+        samples,
+        model.p.components or "auto",
+        components_at=NamedAt.of(document, ("p", "components") if given else ("p", "samples")),
+        cache_dir=default_cache_dir(),
+    )
+    return SampledP(path, samples, estimate)
 
 
 def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:

@@ -22,7 +22,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kldemo.config.rules import dimension_errors, plane_keys, rule
-from kldemo.config.values import BarMax, Color, Covariance, Location, is_number, no_null
+from kldemo.config.values import (
+    BarMax,
+    Color,
+    ComponentCount,
+    Covariance,
+    Location,
+    is_number,
+    no_null,
+)
 from kldemo.core.easing import EASINGS
 from kldemo.core.mixture import (
     MAX_COMPONENTS,
@@ -228,11 +236,47 @@ class MixtureChangeSpec(_Model):
 
 class MixtureSpec(MixtureChangeSpec):
     """The initial state of a distribution: means and stds (covs in 2-D) required, weights
-    uniform by default."""
+    uniform by default; or, for p, ``samples`` whose density is estimated."""
+
+    samples: Annotated[str, Field(min_length=1, max_length=4096)] | None = Field(
+        default=None,
+        description="p from data: a CSV file (one column for 1-D, two for 2-D; an optional "
+        "header row) or a .npy array of samples, relative to this file; p is then the density "
+        "estimated from them, for the whole file",
+        examples=["data/blobs.csv"],
+    )
+    density: Literal["gmm"] | None = Field(
+        default=None,
+        description="with samples: how p's density is estimated; gmm (the default) fits a "
+        "Gaussian mixture by maximum likelihood",
+        examples=["gmm"],
+    )
+    components: ComponentCount | None = Field(
+        default=None,
+        description="with samples: the estimate's number of components, 1 to 16, or auto (the "
+        "default): the least BIC over 1 to 8",
+        examples=[2, "auto"],
+    )
 
     @classmethod
     def rule_errors(cls, data: dict[Any, Any]) -> list[Any]:
-        errors = super().rule_errors(data)
+        if "samples" in data:
+            return [
+                rule(
+                    key,
+                    data[key],
+                    f"p is estimated from its samples, so it takes no {key}: leave {key} out, "
+                    "or leave samples out and write p's parameters",
+                )
+                for key in data
+                if key in MixtureChangeSpec.model_fields
+            ]
+        errors = [
+            rule(key, data[key], f"{key} belongs with samples: p: {{samples: FILE, {key}: ...}}")
+            for key in ("density", "components")
+            if key in data
+        ]
+        errors += super().rule_errors(data)
         short = SHORTHAND_OF
         plane = plane_keys(data)
         # The spread a mixture needs: stds on a line, covs in the plane.
@@ -251,7 +295,7 @@ class MixtureSpec(MixtureChangeSpec):
             )
         return errors
 
-    def components(self) -> int:
+    def component_count(self) -> int:
         return len(self.given()["means"])
 
 

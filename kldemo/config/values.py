@@ -15,7 +15,7 @@ from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from kldemo.config.messages import describe
-from kldemo.core.mixture import MAX_ABS_MEAN, MAX_STD, MIN_STD
+from kldemo.core.mixture import MAX_ABS_MEAN, MAX_COMPONENTS, MAX_STD, MIN_STD
 
 #: A covariance's condition number (largest over smallest eigenvalue) at most this.
 MAX_CONDITION = 1e8
@@ -219,6 +219,33 @@ Covariance = Annotated[
             "maxItems": 2,
             "description": "a symmetric positive definite 2x2 matrix [[a, b], [b, c]], "
             "condition number at most 1e8",
+        }
+    ),
+]
+
+
+def _component_count(value: Any) -> int | Literal["auto"]:
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_COMPONENTS:
+        return value
+    raise PydanticCustomError(
+        "components",
+        "must be a whole number from 1 to 16, or auto (got {got})",
+        {"got": describe(value)},
+    )
+
+
+ComponentCount = Annotated[
+    int | Literal["auto"],
+    PlainValidator(_component_count),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_COMPONENTS},
+                {"const": "auto"},
+            ],
+            "description": "a number of components from 1 to 16, or auto (by BIC over 1 to 8)",
         }
     ),
 ]

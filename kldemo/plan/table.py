@@ -92,7 +92,7 @@ def write_rows(out: TextIO, config: LoadedConfig, rows: Rows, fmt: str) -> None:
         json.dump(_json(config, rows), out, indent=2)
         out.write("\n")
     elif fmt == "csv":
-        _csv(out, rows)
+        _csv(out, rows, _estimate(config))
     else:
         _table(out, config, rows)
 
@@ -135,7 +135,7 @@ def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
             {
                 "t": float(rows.t[i]),
                 "keyframe": int(rows.keyframe[i]) if rows.keyframe[i] >= 0 else None,
-                "p": _mixture_dict(rows.p, i),
+                "p": {**_mixture_dict(rows.p, i), **_estimate_field(config)},
                 "q": _mixture_dict(rows.q, i),
                 **{DIVERGENCES[name].column: float(v[i]) for name, v in rows.values.items()},
                 "caption": rows.captions[i],
@@ -145,11 +145,25 @@ def _json(config: LoadedConfig, rows: Rows) -> dict[str, Any]:
     }
 
 
-def _csv(out: TextIO, rows: Rows) -> None:
+def _estimate(config: LoadedConfig) -> dict[str, Any]:
+    """What ``kl`` says of a p estimated from data (method, components, samples, mean
+    log-likelihood); empty for a p the file writes out."""
+    return {} if config.data is None else config.data.estimate.summary()
+
+
+def _estimate_field(config: LoadedConfig) -> dict[str, Any]:
+    estimate = _estimate(config)
+    return {"estimate": estimate} if estimate else {}
+
+
+def _csv(out: TextIO, rows: Rows, estimate: dict[str, Any]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     columns = ["t", "keyframe"]
     for name, m in (("p", rows.p), ("q", rows.q)):
         columns += _param_columns(name, m)
+    # A data p: the estimate's own columns, the same in every row.
+    columns += [f"p_estimate_{key}" for key in estimate]
+    shown = [repr(v) if isinstance(v, float) else str(v) for v in estimate.values()]
     writer.writerow([*columns, *(DIVERGENCES[name].column for name in rows.values), "caption"])
     for i in range(len(rows.t)):
         params = [repr(float(v)) for m in (rows.p, rows.q) for v in _param_values(m, i)]
@@ -159,6 +173,7 @@ def _csv(out: TextIO, rows: Rows) -> None:
                 repr(float(rows.t[i])),
                 keyframe,
                 *params,
+                *shown,
                 *(repr(float(v[i])) for v in rows.values.values()),
                 rows.captions[i] or "",
             ]
@@ -225,6 +240,13 @@ def _table(out: TextIO, config: LoadedConfig, rows: Rows) -> None:
     widths = [max(len(r[c]) for r in [header, *body]) for c in range(len(header))]
     title = config.model.title or config.path.name
     out.write(f"{title} ({rows.duration:g} s)\n")
+    if config.data is not None:
+        e = config.data.estimate
+        out.write(
+            f"p: a {e.method} estimate with {e.components} component(s) from {e.samples:,} "
+            f"samples in {config.data.path.name} (mean log-likelihood {e.mean_log_likelihood:.4g})"
+            "; the divergences are of the estimate\n"
+        )
     for row in [header, *body]:
         cells = [
             cell.rjust(w) if c in right else cell.ljust(w)
