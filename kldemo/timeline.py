@@ -347,26 +347,7 @@ def _checked(config: ConfigSpec, data: SampledP | None = None) -> tuple[Problems
         if step.fit is not None:
             problems += _check_fit(config, i, step, low, high)
             continue
-        if low >= 0 and high <= 1:
-            continue  # the state stays between start and target, both checked already
-        for name in ("p", "q"):
-            start, target = getattr(step, f"start_{name}"), getattr(step, f"target_{name}")
-            for e in (low, high):
-                try:
-                    state = start.blend(target, e)
-                except ValueError:  # a plane state whose covariance is no longer one
-                    bad = "covs to a matrix that is not positive definite"
-                else:
-                    bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
-                if bad:
-                    problems.append(
-                        (
-                            ("keyframes", i, "easing"),
-                            f"{step.easing!r} overshoots (to {e:.0%} of the way), which takes "
-                            f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
-                        )
-                    )
-                    break
+        problems += _check_overshoot(i, step, low, high)
     # A millisecond's slack: 1,000 keyframes of 3.6 s add up to a hair over 3600 in binary.
     if timeline.duration > MAX_SECONDS + 1e-3:
         seconds = f"{timeline.duration:,.3f}".rstrip("0").rstrip(".")
@@ -448,6 +429,32 @@ def _dimension_problems(config: ConfigSpec, dims: int | None) -> Problems:
                     f"not {other}",
                 )
             )
+    return problems
+
+
+def _check_overshoot(i: int, step: Step, low: float, high: float) -> Problems:
+    """An easing that overshoots must not move a parameter out of its domain on the way."""
+    if low >= 0 and high <= 1:
+        return []  # the state stays between start and target, both checked already
+    problems: Problems = []
+    for name in ("p", "q"):
+        start, target = getattr(step, f"start_{name}"), getattr(step, f"target_{name}")
+        for e in (low, high):
+            try:
+                state = start.blend(target, e)
+            except ValueError:  # a plane state whose covariance is no longer one
+                bad = "covs to a matrix that is not positive definite"
+            else:
+                bad = _out_of_domain(state, MIN_STD, MAX_STD, MAX_ABS_MEAN)
+            if bad:
+                problems.append(
+                    (
+                        ("keyframes", i, "easing"),
+                        f"{step.easing!r} overshoots (to {e:.0%} of the way), which takes "
+                        f"{name}.{bad} on the way; choose an easing that stays within [0, 1]",
+                    )
+                )
+                break
     return problems
 
 
