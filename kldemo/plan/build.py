@@ -13,7 +13,7 @@ import numpy as np
 
 from kldemo.core.registry import DIVERGENCES, divergence_values
 from kldemo.plan.captions import caption_index, caption_opacity, caption_texts
-from kldemo.plan.frames import FrameStates, ScenePlan
+from kldemo.plan.frames import MAX_POINTS, FrameStates, ScenePlan
 from kldemo.plan.plane_view import fit_plane_integrand_range, fit_plane_ranges
 from kldemo.plan.view import (
     fit_bar_max,
@@ -42,7 +42,8 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
     shown = divergence_values(states.p, states.q, ["forward", "reverse", *bounded])
     forward, reverse = shown.pop("forward"), shown.pop("reverse")
 
-    x_range, y_range, bar_max, integrand_range = _view(model, timeline)
+    histogram, points = _data_layer(loaded)
+    x_range, y_range, bar_max, integrand_range = _view(model, timeline, histogram)
     optima, optimum = (), None
     if style.markers:
         optima, optimum = optimum_markers(timeline, states.t, states.p, _fit_family(model))
@@ -81,7 +82,27 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
         optima=tuple(optima),
         digits=style.digits,
         contours=style.contours,
+        histogram=histogram,
+        points=points,
     )
+
+
+def _data_layer(loaded: Loaded) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray | None]:
+    """What a data p draws beneath its density: in 1-D a density-normalised histogram of the
+    samples (numpy's ``auto`` bin rule), in 2-D the samples as points (a fixed random
+    subsample of at most MAX_POINTS, so the picture does not depend on the file's order)."""
+    data = loaded.config.data
+    if data is None:
+        return None, None
+    samples = data.samples
+    if samples.shape[1] == 1:
+        edges = np.histogram_bin_edges(samples[:, 0], bins="auto")
+        heights, _ = np.histogram(samples[:, 0], bins=edges, density=True)
+        return (edges, heights), None
+    if len(samples) > MAX_POINTS:
+        chosen = np.sort(np.random.default_rng(0).choice(len(samples), MAX_POINTS, replace=False))
+        samples = samples[chosen]
+    return None, np.array(samples)
 
 
 def _fit_family(model: ConfigSpec) -> str:
@@ -91,7 +112,9 @@ def _fit_family(model: ConfigSpec) -> str:
 
 
 def _view(
-    model: ConfigSpec, timeline: Timeline
+    model: ConfigSpec,
+    timeline: Timeline,
+    histogram: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[tuple[float, float], tuple[float, float], float, tuple[float, float] | None]:
     """The x and y ranges, the bars' scale and the integrand panel's range: those the file
     gives, else fitted to states sampled over the whole video (not only the frames')."""
@@ -109,7 +132,7 @@ def _view(
         y_range = (
             tuple(model.view.y_range)
             if model.view.y_range
-            else fit_y_range(samples.p, samples.q, x_range)
+            else fit_y_range(samples.p, samples.q, x_range, histogram)
         )
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.

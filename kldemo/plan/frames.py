@@ -20,6 +20,8 @@ from kldemo.core.registry import DIVERGENCES
 BAR_NAMES = tuple(DIVERGENCES)
 #: Bounded divergences and their bounds: their bar is full there (and never overflows).
 BAR_BOUNDS = {d.name: d.bound for d in DIVERGENCES.values() if d.bound is not None}
+#: The most samples of a data p drawn as points in 2-D.
+MAX_POINTS = 2000
 #: The small plots a scene can show below the main axes (the format's names).
 PANEL_NAMES = get_args(PanelName)
 
@@ -113,6 +115,11 @@ class ScenePlan:
     density contours are ``lines`` or ``filled``; ``optima`` hold :class:`PlaneOptimum`;
     ``integrand_range`` is the colour range of the integrand panel's heat map of
     p·log(p/q).
+
+    Where p is estimated from data, ``histogram`` (1-D) holds the samples' bin edges and
+    density-normalised heights, drawn under p's curve, and ``points`` (2-D) an (M, 2) array
+    of the samples (a deterministic subsample of at most :data:`MAX_POINTS`), drawn under
+    the contours.
     """
 
     frames: FrameStates
@@ -132,6 +139,8 @@ class ScenePlan:
     optima: tuple[tuple[Optimum | PlaneOptimum, ...], ...] = ()
     digits: int = 3
     contours: Literal["lines", "filled"] = "lines"
+    histogram: tuple[np.ndarray, np.ndarray] | None = None
+    points: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         from .theme import THEMES

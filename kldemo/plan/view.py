@@ -112,8 +112,14 @@ def fit_x_range(p: Mixture, q: Mixture) -> tuple[float, float]:
     )
 
 
-def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[float, float]:
-    """[0, a round height] above the highest peak of either density within x_range."""
+def fit_y_range(
+    p: Mixture,
+    q: Mixture,
+    x_range: tuple[float, float],
+    histogram: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
+    """[0, a round height] above the highest peak of either density within x_range (and
+    of the samples' histogram, where p is estimated from data)."""
     from kldemo.core.divergences import density
 
     peak = 0.0
@@ -125,6 +131,10 @@ def fit_y_range(p: Mixture, q: Mixture, x_range: tuple[float, float]) -> tuple[f
         inside = (x >= x_range[0]) & (x <= x_range[1])
         values = density(x, m.weights, m.means, m.stds)
         peak = max(peak, float(np.max(np.where(inside, values, 0.0))))
+    if histogram is not None:
+        edges, heights = histogram
+        inside = (edges[1:] > x_range[0]) & (edges[:-1] < x_range[1])
+        peak = max(peak, float(np.max(heights[inside], initial=0.0)))
     return 0.0, nice_ceiling(1.08 * peak)
 
 

@@ -98,6 +98,11 @@ def segment_keys(
             plan.optima,
             plan.digits,
             *((plan.contours,) if plan.dims == 2 else ()),  # 1-D keys stay as they were
+            *(
+                _digest(plan.histogram, plan.points)
+                if plan.histogram or plan.points is not None
+                else ()
+            ),
             # The trace panel's time axis spans the video: only it makes the length matter.
             plan.duration if "trace" in plan.panels else None,
         )
@@ -132,3 +137,13 @@ def segment_keys(
             arrays.append(np.ascontiguousarray(f.t[s.start : s.stop]))
         keys[k] = segment_key(look, *(a.tobytes() for a in arrays), "\x00".join(shown), before)
     return [replace(s, key=keys[k]) for k, s in enumerate(segments)]
+
+
+def _digest(*arrays: object) -> tuple[str]:
+    """The SHA-256 of a data p's drawn samples (a histogram's edges and heights, or points)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        for part in array if isinstance(array, tuple) else (array,):
+            if part is not None:
+                digest.update(np.ascontiguousarray(part, dtype=float).tobytes())
+    return (digest.hexdigest(),)
