@@ -155,9 +155,10 @@ def examples() -> None:
 @cli.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--example", default=None, metavar="NAME", help="Which example to start from.")
-@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite PATH (and its data files) if they exist.")
 def init(path: Path | None, example: str | None, force: bool) -> None:
-    """Write a commented example config to PATH (default: ./<example>.yaml)."""
+    """Write a commented example config to PATH (default: ./<example>.yaml), with the data
+    files it reads beside it."""
     import difflib
 
     from kldemo.config.examples import DEFAULT_EXAMPLE
@@ -174,8 +175,10 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
     target = path or Path(f"{name}.yaml")
     if target.is_dir():
         target = target / f"{name}.yaml"
+    # Every refusal before anything is written: a config is never left without its data.
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it")
+    data = _init_data(bundled[name], target.parent, force)
     text = bundled[name].read_text(encoding="utf-8")
     modeline = "# yaml-language-server: $schema="
     if text.startswith(modeline):
@@ -183,11 +186,44 @@ def init(path: Path | None, example: str | None, force: bool) -> None:
         # for editors when it is moved, shared or committed.
         text = f"{modeline}{SCHEMA_NAME}\n" + text.split("\n", 1)[1]
         write_text_atomic(target.parent / SCHEMA_NAME, schema_text())
-    write_text_atomic(target, text)
+    for source, copy in data:
+        _copy_atomic(source, copy)
+    write_text_atomic(target, text)  # last: a config that exists has its data beside it
+    samples = f"; the samples p is estimated from: {', '.join(str(c) for _, c in data)}"
     click.echo(
-        f"wrote {target} (and {SCHEMA_NAME} beside it, for editors); "
+        f"wrote {target} (and {SCHEMA_NAME} beside it, for editors{samples if data else ''}); "
         f"render it with: kldemo render {target}"
     )
+
+
+def _init_data(example: Path, folder: Path, force: bool) -> list[tuple[Path, Path]]:
+    """The (bundled file, copy) of each data file the example reads, at the same path
+    relative to the new config as to the example. A copy that exists already is left as it
+    is when it holds the same bytes, and refused without --force when it differs."""
+    from kldemo.config.examples import data_files
+
+    pairs = []
+    for relative in data_files(example):
+        source, copy = example.parent / relative, folder / relative
+        if copy.is_dir():
+            raise UsageError(f"{copy} is a folder; the example reads its samples from that path")
+        if copy.exists():
+            if copy.read_bytes() == source.read_bytes():
+                continue
+            if not force:
+                raise UsageError(
+                    f"{copy} exists and differs from the example's data; pass --force to "
+                    "overwrite it"
+                )
+        pairs.append((source, copy))
+    return pairs
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    from kldemo.storage.files import atomic_path
+
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(source.read_bytes())
 
 
 @cli.command()

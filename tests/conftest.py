@@ -104,3 +104,18 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Keep what the tests cache (segments, labels, a data p's density estimates) out of
+    the user's cache folder: every test, and every kldemo it runs, uses one of its own,
+    unless KLDEMO_CACHE_DIR already names one."""
+    if os.environ.get("KLDEMO_CACHE_DIR"):
+        yield
+        return
+    os.environ["KLDEMO_CACHE_DIR"] = str(tmp_path_factory.mktemp("kldemo-cache"))
+    try:
+        yield
+    finally:
+        os.environ.pop("KLDEMO_CACHE_DIR", None)

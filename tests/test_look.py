@@ -25,7 +25,7 @@ from kldemo.plan.theme import (
     relative_luminance,
 )
 from kldemo.plan.view import fit_x_range, mass_interval, sample_times
-from kldemo.timeline import Timeline, load
+from kldemo.timeline import load
 
 from .conftest import CONFIGS
 
@@ -118,7 +118,7 @@ def test_the_mass_interval_holds_the_central_mass():
 
 
 def states_of(path) -> tuple[Mixture, Mixture]:
-    timeline = Timeline.from_config(load(path).config.model)
+    timeline = load(path).timeline
     states = timeline.state_at(sample_times(timeline))
     return states.p, states.q
 

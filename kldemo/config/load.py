@@ -87,15 +87,18 @@ def load_config(source: ConfigSource) -> LoadedConfig:
 
 
 def _sampled_p(document: YamlDocument, model: ConfigSpec) -> SampledP:
-    """Read p's samples (beside the config unless absolute) and estimate its density, the
-    estimate cached in the user cache folder by the samples' values and the settings."""
+    """Read p's samples (beside the config unless absolute; as many columns as q has
+    dimensions) and estimate its density, the estimate cached in the user cache folder by
+    the samples' values and the settings."""
     from kldemo.config.data import NamedAt, data_path, read_samples
     from kldemo.config.estimate import estimate_density
     from kldemo.storage.cache import default_cache_dir
 
     assert model.p.samples is not None
     path = data_path(model.p.samples, document.file)
-    samples = read_samples(path, None, NamedAt.of(document, ("p", "samples")))
+    # Where q's form shows the file's dimension, data of the other is refused in the data
+    # file itself, at its first row, and is never fitted.
+    samples = read_samples(path, model.q.dims(), NamedAt.of(document, ("p", "samples")))
     given = "components" in model.p.model_fields_set
     estimate = estimate_density(
         samples,

@@ -16,7 +16,7 @@ from kldemo.config.values import is_number
 def rule(key: str, value: Any, message: str) -> dict[str, Any]:
     # A rule broken at one key, in the form ValidationError.from_exception_data takes.
     return {
-        "type": PydanticCustomError("rule", message.replace("{", "{{").replace("}", "}}")),
+        "type": PydanticCustomError("rule", message),  # no context: the text is not formatted
         "loc": (key,),
         "input": value,
     }

@@ -42,11 +42,11 @@ def build_plan(loaded: Loaded, fps: float, labels: str) -> ScenePlan:
     shown = divergence_values(states.p, states.q, ["forward", "reverse", *bounded])
     forward, reverse = shown.pop("forward"), shown.pop("reverse")
 
-    histogram, points = _data_layer(loaded)
-    x_range, y_range, bar_max, integrand_range = _view(model, timeline, histogram)
     optima, optimum = (), None
     if style.markers:
         optima, optimum = optimum_markers(timeline, states.t, states.p, _fit_family(model))
+    histogram, points = _data_layer(loaded)
+    x_range, y_range, bar_max, integrand_range = _view(model, timeline, histogram, optima)
     frame_caption = caption_index(timeline, states.segment)
     opacity = caption_opacity(
         timeline, states.t, states.segment, frame_caption, fps, style.caption_fade
@@ -115,6 +115,7 @@ def _view(
     model: ConfigSpec,
     timeline: Timeline,
     histogram: tuple[np.ndarray, np.ndarray] | None = None,
+    optima: tuple = (),
 ) -> tuple[tuple[float, float], tuple[float, float], float, tuple[float, float] | None]:
     """The x and y ranges, the bars' scale and the integrand panel's range: those the file
     gives, else fitted to states sampled over the whole video (not only the frames')."""
@@ -132,7 +133,9 @@ def _view(
         y_range = (
             tuple(model.view.y_range)
             if model.view.y_range
-            else fit_y_range(samples.p, samples.q, x_range, histogram)
+            else fit_y_range(
+                samples.p, samples.q, x_range, histogram, _marker_peak(optima, x_range)
+            )
         )
     if style.bar_max == "auto":
         # Fitted to the KLs drawn against it: their bars, and both in the trace panel.
@@ -147,3 +150,17 @@ def _view(
     elif "integrand" in panels:
         integrand_range = fit_integrand_range(samples.p, samples.q, x_range)
     return x_range, y_range, bar_max, integrand_range
+
+
+def _marker_peak(optima: tuple, x_range: tuple[float, float]) -> float:
+    """The highest peak of the 1-D optimum markers inside x_range (0 for none): the y range
+    must show them whole, as it shows p and q."""
+    return max(
+        (
+            1.0 / (np.sqrt(2.0 * np.pi) * m.std)
+            for markers in optima
+            for m in markers
+            if x_range[0] <= m.mean <= x_range[1]
+        ),
+        default=0.0,
+    )

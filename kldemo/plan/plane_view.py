@@ -15,8 +15,9 @@ import numpy as np
 from kldemo.core.plane import PlaneMixture
 from kldemo.plan.view import PAD, nice_step
 
-#: Each component's ellipse holding this share of its mass is inside the fitted view.
-MASS = 0.999
+#: Each component's ellipse holding this share of its mass is inside the fitted view (the
+#: outermost contour drawn holds 95%).
+MASS = 0.99
 #: Components lighter than this share of their mixture do not widen the view.
 LIGHT = 1e-3
 #: The plot's width over its height, from square to 3:2.
@@ -49,7 +50,7 @@ def fit_plane_ranges(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """The x and y ranges of the plane: those given, else covering every state's mass.
 
-    Each open range is the union over states and components of the ellipses holding 99.9%
+    Each open range is the union over states and components of the ellipses holding 99%
     of a component's mass, padded by 2% of its span and rounded out to a round step; an
     open range is then widened about its centre (and rounded again) until the plot's
     aspect is within :data:`ASPECTS`. A range the file gives is kept as it is.

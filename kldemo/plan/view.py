@@ -117,9 +117,10 @@ def fit_y_range(
     q: Mixture,
     x_range: tuple[float, float],
     histogram: tuple[np.ndarray, np.ndarray] | None = None,
+    marker_peak: float = 0.0,
 ) -> tuple[float, float]:
     """[0, a round height] above the highest peak of either density within x_range (and
-    of the samples' histogram, where p is estimated from data)."""
+    of the samples' histogram, where p is estimated from data, and of the optimum markers)."""
     from kldemo.core.divergences import density
 
     peak = 0.0
@@ -131,6 +132,7 @@ def fit_y_range(
         inside = (x >= x_range[0]) & (x <= x_range[1])
         values = density(x, m.weights, m.means, m.stds)
         peak = max(peak, float(np.max(np.where(inside, values, 0.0))))
+    peak = max(peak, marker_peak)
     if histogram is not None:
         edges, heights = histogram
         inside = (edges[1:] > x_range[0]) & (edges[:-1] < x_range[1])
@@ -257,12 +259,9 @@ def _optima(state: Mixture | PlaneMixture, family: str) -> tuple:
 
         found = plane_optima(state, family)
 
-        def marker(kind: str, mean: np.ndarray, cov: np.ndarray) -> PlaneOptimum:
-            return PlaneOptimum(kind, tuple(map(float, mean)), tuple(map(tuple, cov.tolist())))
-
         return (
-            marker("forward", *found.forward),
-            *(marker("reverse", *g) for g in found.reverse),
+            PlaneOptimum("forward", found.forward.mean, found.forward.cov),
+            *(PlaneOptimum("reverse", g.mean, g.cov) for g in found.reverse),
         )
     from kldemo.core.fit import optima
 
