@@ -457,9 +457,22 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict) and "means" in value:
-        listed = {k: ", ".join(f"{v:.4g}" for v in value[k]) for k in value}
-        return f"μ=[{listed['means']}] σ=[{listed['stds']}] w=[{listed['weights']}]"
+        spread = ("Σ", "covs") if "covs" in value else ("σ", "stds")
+        text = (
+            f"μ=[{_numbers(value['means'])}] {spread[0]}=[{_numbers(value[spread[1]])}] "
+            f"w=[{_numbers(value['weights'])}]"
+        )
+        estimate = value.get("estimate")
+        if estimate:  # a p estimated from data says so
+            text += f" ({estimate['method']}, K={estimate['components']}, n={estimate['samples']})"
+        return text
     return "" if value is None else str(value)
+
+
+def _numbers(values: Any) -> str:
+    """Numbers, pairs and matrices as the table reads them: 4 significant figures, nested
+    lists in brackets."""
+    return ", ".join(f"[{_numbers(v)}]" if isinstance(v, list) else f"{v:.4g}" for v in values)
 
 
 __all__ = [

@@ -216,3 +216,14 @@ GAUSS = "{mean: [0, 0], cov: [[1, 0], [0, 1]]}"
 )  # fmt: skip
 def test_plane_rules_give_their_whole_message(write_config, text, expected):
     assert errors_of(write_config(text)) == expected
+
+
+def test_the_api_rows_show_plane_mixtures(write_config):
+    import kldemo
+
+    rows = kldemo.kl(write_config(PLANE))
+    html = rows._repr_html_()
+    assert (
+        "μ=[[-2, 0], [2, 1]] Σ=[[[1, 0.5], [0.5, 1]], [[0.5, 0], [0, 0.5]]] w=[0.25, 0.75]" in html
+    )
+    assert rows[0]["q"]["covs"] == [[[0.5, 0.0], [0.0, 0.5]]]
