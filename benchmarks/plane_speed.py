@@ -3,8 +3,10 @@
 Times forward plus reverse KL per state for animation-like timelines: a
 2-component p against a 1-component q, and a 4-component p against a
 2-component q; then JS, TV and Hellinger for the first; then checks a few cases
-against a nested scipy quadrature in each component's whitened coordinates.
-Run from the repository root::
+against a nested scipy quadrature in each component's whitened coordinates;
+then times a fit keyframe's path (plane_fit_path, one Gaussian q, each
+direction and family) and the optimum markers (plane_optima) for p of 2, 3
+and 4 components. Run from the repository root::
 
     python benchmarks/plane_speed.py [--states 200] [--repeat 3]
 """
@@ -32,9 +34,13 @@ from kldemo.core.plane import (  # noqa: E402
     hellinger_distance,
     js_divergence,
     log_density,
+    plane_fit_path,
+    plane_optima,
     reverse_kl,
     tv_distance,
 )
+from kldemo.core.plane import optima as plane_optima_module  # noqa: E402
+from kldemo.core.plane import paths as plane_paths_module  # noqa: E402
 
 
 def _covs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -90,6 +96,63 @@ def reference_kl(p: PlaneMixture, q: PlaneMixture) -> float:
     return total
 
 
+def _cov(sx: float, sy: float, rho: float) -> list[list[float]]:
+    return [[sx * sx, rho * sx * sy], [rho * sx * sy, sy * sy]]
+
+
+#: p of 2, 3 and 4 components as fit keyframes show them (modes a few stds apart), and
+#: the one-Gaussian q each fit starts from.
+FIT_CASES = {
+    2: PlaneMixture([0.6, 0.4], [[-2, 0], [2, 0.5]], [_cov(0.8, 0.6, 0.3), _cov(0.7, 0.9, -0.4)]),
+    3: PlaneMixture(
+        [0.5, 0.3, 0.2],
+        [[-1.5, 0], [1.5, 0.5], [0, 2]],
+        [_cov(0.84, 0.71, 0.34), _cov(0.77, 0.77, 0.0), _cov(0.63, 0.89, -0.18)],
+    ),
+    4: PlaneMixture(
+        [0.3, 0.3, 0.2, 0.2],
+        [[-2, -1], [2, -1], [0, 2], [0, 0]],
+        [_cov(0.6, 0.6, 0), _cov(0.8, 0.5, 0.5), _cov(0.5, 0.9, -0.3), _cov(1.0, 1.0, 0.2)],
+    ),
+}
+FIT_START = PlaneMixture.gaussian([1.0, -0.5], [[0.5, 0.0], [0.0, 2.0]])
+
+
+def fit_figures(repeat: int) -> None:
+    """Seconds per fit path and per set of optima, each computed afresh (caches cleared)."""
+    print(f"fits of one Gaussian q (plane_fit_path, caches cleared), median of {repeat}:")
+    for k, p in FIT_CASES.items():
+        for direction in ("forward", "reverse"):
+            for family in ("full", "diagonal"):
+
+                def fit(p=p, direction=direction, family=family) -> None:
+                    plane_paths_module.clear_cache()
+                    plane_fit_path(p, FIT_START, direction, family)
+
+                seconds = median_seconds(fit, repeat)
+                path = plane_fit_path(p, FIT_START, direction, family)
+                print(
+                    f"  {k} components, {direction:7s} {family:8s}: {1e3 * seconds:7.1f} ms "
+                    f"({len(path.arc)} vertices, length {path.length:.2f}, "
+                    f"{'converged' if path.converged else 'NOT converged'}) "
+                    f"{'ok' if seconds <= 1.0 else 'OVER 1 s'}"
+                )
+    print("optimum markers (plane_optima, cache cleared):")
+    for k, p in FIT_CASES.items():
+        for family in ("full", "diagonal"):
+
+            def markers(p=p, family=family) -> None:
+                plane_optima_module.clear_cache()
+                plane_optima(p, family)
+
+            seconds = median_seconds(markers, repeat)
+            found = plane_optima(p, family)
+            print(
+                f"  {k} components, {family:8s}: {1e3 * seconds:7.1f} ms "
+                f"({len(found.reverse)} reverse optima)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=200)
@@ -130,6 +193,7 @@ def main() -> None:
                 f"relative error {error:.1e}"
             )
     print(f"  worst relative error {worst:.1e} (target 1e-9)")
+    fit_figures(args.repeat)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 The numbers for configs whose means are pairs: :mod:`.gaussians` (the array type, densities,
 closed forms for two Gaussians), :mod:`.quadrature` (divergences of mixtures, in each
-component's whitened polar coordinates) and :mod:`.fits` (optima and exact gradients of one
-Gaussian q).
+component's whitened polar coordinates), :mod:`.fits` (closed-form optima and exact
+gradients of one Gaussian q), :mod:`.objective` (the divergence a fit descends, in q's mean
+and log-Cholesky coordinates, with its Fisher metric), :mod:`.paths` (a fit keyframe's
+descent path, :func:`plane_fit_path`) and :mod:`.optima` (every optimum, for the markers).
 """
 
 from kldemo.core.plane.fits import (
@@ -21,6 +23,13 @@ from kldemo.core.plane.gaussians import (
     gaussian_kl,
     log_density,
 )
+from kldemo.core.plane.optima import (
+    PlaneGaussian,
+    PlaneOptima,
+    plane_optima,
+    plane_optima_of_states,
+)
+from kldemo.core.plane.paths import PlaneFitPath, plane_fit_path
 from kldemo.core.plane.quadrature import (
     DIVERGENCES,
     divergence_values,
@@ -36,7 +45,10 @@ __all__ = [
     "DIVERGENCES",
     "FAMILIES",
     "GaussianGradient",
+    "PlaneFitPath",
+    "PlaneGaussian",
     "PlaneMixture",
+    "PlaneOptima",
     "density",
     "divergence_values",
     "forward_kl",
@@ -48,6 +60,9 @@ __all__ = [
     "kl_divergence",
     "log_density",
     "moment_match",
+    "plane_fit_path",
+    "plane_optima",
+    "plane_optima_of_states",
     "reverse_gaussian_optimum_for_gaussian",
     "reverse_kl",
     "reverse_kl_gradient",

@@ -225,7 +225,8 @@ def _initial_panels(a_params: FloatArray, b_params: FloatArray) -> _Panels:
     # A component's smallest std in z is 1/‖A‖ (A maps z to its own whitened y).
     norm = np.sqrt(
         0.5 * (a11**2 + a21**2 + a22**2)
-        + np.sqrt(0.25 * (a11**2 + a21**2 + a22**2) ** 2 - (a11 * a22) ** 2)
+        # the discriminant is >= 0; rounding can take it a hair below when A is isotropic
+        + np.sqrt(np.maximum(0.25 * (a11**2 + a21**2 + a22**2) ** 2 - (a11 * a22) ** 2, 0.0))
     )
     std = 1.0 / norm
     centre1 = -b1 / a11  # where y = 0
