@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from kldemo.core.plane.gaussians import FloatArray, PlaneMixture, _cholesky, _solve_lower
-from kldemo.core.plane.quadrature import _ANGLE_OFFSET, _BASE_ANGLES, _BASE_U, _KRONROD, _NODES
+from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
+from kldemo.core.plane.gaussians import cholesky_factors as _cholesky
+from kldemo.core.plane.gaussians import solve_lower as _solve_lower
+from kldemo.core.plane.quadrature import ANGLE_OFFSET as _ANGLE_OFFSET
+from kldemo.core.plane.quadrature import BASE_ANGLES as _BASE_ANGLES
+from kldemo.core.plane.quadrature import BASE_RADII as _BASE_U
+from kldemo.core.plane.quadrature import POLAR_NODES as _NODES
+from kldemo.core.quadrature import KRONROD as _KRONROD
 
 FAMILIES = ("full", "diagonal")
 
@@ -214,3 +220,7 @@ def reverse_kl_gradient(p: PlaneMixture, q: PlaneMixture) -> GaussianGradient:
     grad_chol[:, 1, 0] = -e[:, 3]
     grad_chol[:, 1, 1] = -1.0 / chol[2] - e[:, 4]
     return GaussianGradient(-e[:, :2].reshape((*shape, 2)), grad_chol.reshape((*shape, 2, 2)))
+
+
+# What the fits' objective (kldemo.core.plane.objective) shares.
+family_name, mixture_moments = _family, _moments

@@ -343,3 +343,7 @@ def gaussian_hellinger2(
 
 
 # --------------------------------------------------------------------------
+
+
+# The 2x2 algebra the fits share (kldemo.core.plane.fits, objective).
+cholesky_factors, solve_lower = _cholesky, _solve_lower

@@ -24,17 +24,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kldemo.core.plane.fits import _family, _moments
-from kldemo.core.plane.gaussians import FloatArray, PlaneMixture, _cholesky
-from kldemo.core.plane.quadrature import (
-    _ANGLE_OFFSET,
-    _BASE_ANGLES,
-    _MAX_ANGLES,
-    _NODES,
-    _RULES,
-    _component_params,
-    _initial_panels,
-)
+from kldemo.core.plane.fits import family_name as _family
+from kldemo.core.plane.fits import mixture_moments as _moments
+from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
+from kldemo.core.plane.gaussians import cholesky_factors as _cholesky
+from kldemo.core.plane.quadrature import ANGLE_OFFSET as _ANGLE_OFFSET
+from kldemo.core.plane.quadrature import BASE_ANGLES as _BASE_ANGLES
+from kldemo.core.plane.quadrature import MAX_ANGLES as _MAX_ANGLES
+from kldemo.core.plane.quadrature import POLAR_NODES as _NODES
+from kldemo.core.plane.quadrature import POLAR_RULES as _RULES
+from kldemo.core.plane.quadrature import component_params as _component_params
+from kldemo.core.plane.quadrature import initial_panels as _initial_panels
 from kldemo.core.quadrature import error_estimate
 
 __all__ = [

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kldemo.core.plane.fits import _family, moment_match
+from kldemo.core.plane.fits import family_name as _family
+from kldemo.core.plane.fits import moment_match
 from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
 from kldemo.core.plane.objective import PlaneObjective, cholesky_coordinates, gaussian_of
 from kldemo.core.plane.paths import descend

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kldemo.core.plane.fits import _family
+from kldemo.core.plane.fits import family_name as _family
 from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
 from kldemo.core.plane.objective import (
     DIRECTIONS,

@@ -520,3 +520,10 @@ def divergence_values(
         "hellinger": hellinger_distance,
     }
     return {name: functions[name](p, q) for name in names}
+
+
+# What the fits' own quadrature (kldemo.core.plane.objective) shares with this module's:
+# the polar rule and the panels it starts from.
+ANGLE_OFFSET, BASE_ANGLES, MAX_ANGLES = _ANGLE_OFFSET, _BASE_ANGLES, _MAX_ANGLES
+POLAR_NODES, POLAR_RULES, BASE_RADII = _NODES, _RULES, _BASE_U
+component_params, initial_panels = _component_params, _initial_panels
