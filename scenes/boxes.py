@@ -153,6 +153,8 @@ class Layout:
     def regions(self) -> dict[str, Box]:
         """The parts that must neither overlap nor leave the frame, by name."""
         regions = {"axes": self.axes}
+        if self.marker_key is not None and not self.axes.contains(self.marker_key):
+            regions["marker_key"] = self.marker_key  # beside a 2-D plot, not above it
         regions.update({f"bar:{bar.name}": bar.column for bar in self.bars})
         for name, panel in (("integrand", self.integrand), ("trace", self.trace)):
             if panel is not None:

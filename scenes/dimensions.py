@@ -107,3 +107,20 @@ P_STROKE_SCALE = 1.5  # p's curve is this much wider: where q fits p, p shows as
 BAR_STROKE = 4.0  # the overflow chevron (a track's outline is half of it)
 NAME_SIZE = 44  # the font size of the curves' names
 NAME_PAD = 0.12  # the least room between a name and a curve or the plot's edge
+
+# -- the plane (2-D: contours at equal scale) ----------------------------------------------
+
+CONTOUR_STROKE = 2.6  # q's innermost contour; outer levels thinner (scenes.plane_axes)
+P_CONTOUR_SCALE = 1.45  # p's contours are this much wider: where q fits p, p shows round it
+CONTOUR_FILL_SHARE = 0.7  # a filled level's opacity, in the theme's area opacity
+CONTOUR_CELL_PX = 8  # the contour grid's cell, in pixels of the plot (finer: no wobble)
+HEAT_CELL_PX = 3  # the integrand heat map's cell, in pixels
+#: Beside the plot, the integrand's heat map is at least this much of the plot's size...
+PLANE_SIDE_MIN = 0.4
+#: ...its key shrinks to no less than this of its size to fit there...
+PLANE_KEY_SHRINK = 0.6
+#: ...and the heat map is at most this much of the plot's width.
+PLANE_HEAT_SHARE = 0.6
+#: Contour vertices closer than this to the chord of their neighbours are left out, in
+#: pixels: the lines move by less, and Cairo strokes far fewer vertices.
+CONTOUR_TOLERANCE_PX = 0.25

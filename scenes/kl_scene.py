@@ -121,17 +121,7 @@ class KLScene(Scene):
         self.unit, area = frame_area(width, height)
         self.glyphs = GlyphSet.cached(plan.labels)
         parts = self._texts(area)
-        self.layout = layout = compute_layout(
-            width,
-            height,
-            parts.measures,
-            plan.bars,
-            plan.panels,
-            plan.y_range,
-            plan.bar_max,
-            plan.integrand_range,
-            bool(plan.optima),
-        )
+        self.layout = layout = self._layout(width, height, parts.measures)
         self.title = parts.title
         self._caption_box = None
         if layout.caption is not None:
@@ -148,6 +138,14 @@ class KLScene(Scene):
         if layout.trace is not None:
             self.trace_panel = self._build_trace(layout.trace)
         self._add_parts()
+
+    def _layout(self, width: float, height: float, measures: Measures) -> Layout:
+        """The boxes of every part (see :func:`~.layout.compute_layout`)."""
+        p = self.plan
+        return compute_layout(
+            width, height, measures, p.bars, p.panels, p.y_range, p.bar_max,
+            p.integrand_range, bool(p.optima),
+        )  # fmt: skip
 
     def _texts(self, area: Box) -> _Texts:
         """The texts whose sizes decide the layout, made at full size and measured (the
@@ -363,8 +361,7 @@ class KLScene(Scene):
         self.caption_slot = VGroup()
         self.marker_slot = VGroup()
         self._markers: dict[int, Mobject] = {}
-        self.add(self.axes, self.marker_slot)
-        self.add(self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve)
+        self.add(self.axes, self.marker_slot, *self._density_parts())
         self.add(self.p_name, self.q_name, *self.bars.values())
         for panel in (self.integrand_panel, self.trace_panel):
             if panel is not None:
@@ -381,6 +378,10 @@ class KLScene(Scene):
         self._trace_stride = max(1, math.ceil(len(self.plan.frames) / _TRACE_POINTS))
         self._built = True
 
+    def _density_parts(self) -> list[Mobject]:
+        """What draws p and q, in drawing order."""
+        return [self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve]
+
     @property
     def reverse_bar(self) -> DivergenceBar | None:
         """The bar of KL(q‖p), when shown."""
@@ -392,11 +393,8 @@ class KLScene(Scene):
         ``axes`` is the main axes with everything drawn in them; each bar is
         ``bar:<name>``; panels go by their names; ``caption`` is the caption shown now.
         """
-        regions: dict[str, Mobject] = {
-            "axes": VGroup(
-                self.axes, self.marker_slot, self.p_curve, self.q_curve, self.p_name, self.q_name
-            )
-        }
+        parts = [self.axes, self.marker_slot, *self._density_parts(), self.p_name, self.q_name]
+        regions: dict[str, Mobject] = {"axes": VGroup(*parts)}
         for name, bar in self.bars.items():
             regions[f"bar:{name}"] = bar
         if self.integrand_panel is not None:
@@ -428,8 +426,7 @@ class KLScene(Scene):
     @property
     def moving_parts(self) -> list[Mobject]:
         """What :meth:`show` changes every frame, in drawing order (above the static ones)."""
-        dynamic = [self.p_curve.area, self.q_curve.area, self.p_curve, self.q_curve]
-        dynamic += [self.p_name, self.q_name]
+        dynamic = [*self._density_parts(), self.p_name, self.q_name]
         for bar in self.bars.values():
             dynamic += [bar.fill, bar.overflow_mark, bar.number]
         if self.integrand_panel is not None:
@@ -449,21 +446,9 @@ class KLScene(Scene):
         if not -n <= i < n:
             raise IndexError(f"frame {i} out of range (the plan has {n} frames)")
         i = int(i) % n
-        chunk = self._chunk_of(i)
-        j = i - chunk.start
-        self.p_curve.set_data(chunk.p_xs[j], chunk.p_ys[j])
-        self.q_curve.set_data(chunk.q_xs[j], chunk.q_ys[j])
-        self._place_names(
-            chunk.p_peak[j],
-            chunk.q_peak[j],
-            [(chunk.p_xs[j], chunk.p_ys[j]), (chunk.q_xs[j], chunk.q_ys[j])],
-        )
+        self._show_densities(i)
         for name, bar in self.bars.items():
             bar.set_value(frames.values(name)[i])
-        if self.integrand_panel is not None:
-            self.integrand_panel.set_data(
-                chunk.int_xs[j], chunk.int_forward[j], chunk.int_reverse[j]
-            )
         if self.trace_panel is not None:
             # Every stride-th frame up to now, and now: the same points whichever frame
             # was drawn before.
@@ -476,6 +461,22 @@ class KLScene(Scene):
         self._show_markers(-1 if frames.optimum is None else int(frames.optimum[i]))
         opacity = 1.0 if frames.caption_opacity is None else float(frames.caption_opacity[i])
         self._show_caption(int(frames.caption[i]), opacity)
+
+    def _show_densities(self, i: int) -> None:
+        """Set p's and q's curves, their names and the integrand panel to frame ``i``."""
+        chunk = self._chunk_of(i)
+        j = i - chunk.start
+        self.p_curve.set_data(chunk.p_xs[j], chunk.p_ys[j])
+        self.q_curve.set_data(chunk.q_xs[j], chunk.q_ys[j])
+        self._place_names(
+            chunk.p_peak[j],
+            chunk.q_peak[j],
+            [(chunk.p_xs[j], chunk.p_ys[j]), (chunk.q_xs[j], chunk.q_ys[j])],
+        )
+        if self.integrand_panel is not None:
+            self.integrand_panel.set_data(
+                chunk.int_xs[j], chunk.int_forward[j], chunk.int_reverse[j]
+            )
 
     def capture(self, i: int, copy: bool = True) -> np.ndarray:
         """Frame ``i`` as pixels (an ``(H, W, 4)`` uint8 array), drawing only what moves.

@@ -144,14 +144,14 @@ def compute_layout(
     if integrand_box is not None:
         # When aligned, whichever y labels are wider, the integrand's or the main axes',
         # set where both plots start.
-        keys["integrand"] = _key_height(measures, "integrand", Box(*integrand_box), s)
+        keys["integrand"] = key_height(measures, "integrand", Box(*integrand_box), s)
         _, label_w = _integrand(
             integrand_box, i_range, aligned, measures.integrand_key, keys["integrand"],
             width_of, digit, s,
         )  # fmt: skip
     marker_key = None
     if markers:
-        marker_key = (measures.marker_key, _key_height(measures, "markers", Box(*main), s))
+        marker_key = (measures.marker_key, key_height(measures, "markers", Box(*main), s))
     axes = _main_axes(
         main, y_range, sizes.label_room if shared else None, marker_key, label_w, width_of, s
     )
@@ -167,7 +167,7 @@ def compute_layout(
         bar_boxes = _bars(bars, bars_box, sizes, axis_y if shared else None, s)
     trace = None
     if trace_box is not None:
-        trace_key = _key_height(measures, "trace", Box(*trace_box), s)
+        trace_key = key_height(measures, "trace", Box(*trace_box), s)
         trace = _trace(trace_box, bar_max, measures.trace_key, trace_key, width_of, digit, s)
     return Layout(
         unit=s, frame=Box(-width / 2, -height / 2, width / 2, height / 2),
@@ -321,7 +321,7 @@ def _beside(content: Edges, panels: set[str], sizes: _BarSizes, any_bars: bool, 
     return main, bars, integrand, trace
 
 
-def _key_height(measures: Measures, name: str, box: Box, s: float) -> float:
+def key_height(measures: Measures, name: str, box: Box, s: float) -> float:
     """The height of legend ``name`` laid out in ``box``: measured, or computed."""
     if measures.key_height is not None:
         return measures.key_height(name, box)
@@ -333,7 +333,7 @@ def _key_height(measures: Measures, name: str, box: Box, s: float) -> float:
     return legend_size(entries, box.width, dim.LEGEND_FONT * s)[1]
 
 
-def _fitted_key(
+def fitted_key(
     entries: Sequence[Entry], max_width: float, left: float, right: float, s: float
 ) -> tuple[float, float]:
     """A legend's size, arranged within ``max_width``, then scaled to fit between
@@ -374,7 +374,7 @@ def _integrand(
         plot = Box(left + label_w, plot_bottom, right, plot_top)
     else:
         plot = Box(under.left, plot_bottom, under.right, plot_top)
-    key_w, key_h = _fitted_key(key, right - left, plot.left, right, s)
+    key_w, key_h = fitted_key(key, right - left, plot.left, right, s)
     legend = Box.sized(plot.left, plot_top + dim.LEGEND_GAP * digit, key_w, key_h)
     return Panel(Box(*box), plot, legend, y_range, y_step, digit), label_w
 
@@ -415,7 +415,7 @@ def _main_axes(
     axis_y = (plot_bottom - y0 * scale) + min(max(0.0, y0), y1) * scale
     marker_key = None
     if key is not None:
-        key_w, fitted_h = _fitted_key(key[0], m_right - m_left, axes_left, m_right, s)
+        key_w, fitted_h = fitted_key(key[0], m_right - m_left, axes_left, m_right, s)
         marker_key = Box.sized(axes_left, m_top - fitted_h, key_w, fitted_h)
     return {
         "plot": Box(axes_left, plot_bottom, m_right, plot_top),
@@ -491,6 +491,6 @@ def _trace(
         left + widest_tick_label(0.0, bar_max, y_step, width_of) * digit + dim.Y_LABEL_ROOM * digit
     )
     plot = Box(plot_left, plot_bottom, right, plot_top)
-    key_w, key_h = _fitted_key(key, right - left, plot_left, right, s)
+    key_w, key_h = fitted_key(key, right - left, plot_left, right, s)
     legend = Box.sized(plot_left, plot_top + dim.LEGEND_GAP * digit + dot, key_w, key_h)
     return Panel(Box(*box), plot, legend, (0.0, bar_max), y_step, digit)

@@ -8,20 +8,29 @@ import numpy as np
 from manim import Mobject, VGroup, VMobject
 
 from kldemo.core.divergences import density
-from kldemo.plan.frames import Optimum
+from kldemo.plan.frames import Optimum, PlaneOptimum
 
 from .axes import DensityAxes
+from .contours import gaussian_ellipse
 from .dimensions import MARKER_KEY_SIZE
 from .paths import dashed_corner_points
 from .sampling import sample_density
 from .text import TEXT_FONT, legend_swatch, pango_text
 
-__all__ = ["MARKER_DASHES", "OptimumMarker", "marker_group", "marker_key_entries"]
+__all__ = [
+    "MARKER_DASHES",
+    "OptimumMarker",
+    "marker_group",
+    "marker_key_entries",
+    "plane_marker_points",
+]
 
 #: The dash and gap (in text units) of each kind of optimum marker.
 MARKER_DASHES = {"forward": (0.22, 0.12), "reverse": (0.07, 0.09)}
 MARKER_SWATCH = 0.75  # the length of a swatch in the markers' key, in text units
 MARKER_STROKE = 2.5  # the markers' and their key's stroke width, in text units
+#: The masses of the HDR ellipses that mark a plane optimum.
+PLANE_MARKER_MASSES = (0.5, 0.95)
 
 
 class OptimumMarker(VGroup):
@@ -91,11 +100,36 @@ def marker_key_entries(
     return entries
 
 
+def plane_marker_points(axes, optimum: PlaneOptimum, dash: float, gap: float) -> np.ndarray:
+    """Bézier points of the dashed 50% and 95% HDR ellipses of a plane optimum on ``axes``
+    (anything with ``c2p`` and ``plot_box``), keeping only the dashes inside the plot."""
+    left, bottom, right, top = axes.plot_box()
+    pieces = []
+    for mass in PLANE_MARKER_MASSES:
+        ring = gaussian_ellipse(optimum.mean, optimum.cov, mass, n=180)
+        points = dashed_corner_points(axes.c2p(ring[:, 0], ring[:, 1]), dash, gap)
+        ends = points.reshape(-1, 4, 3)[:, [0, 3], :2]  # each straight piece's two ends
+        inside = (ends[..., 0] >= left) & (ends[..., 0] <= right)
+        inside &= (ends[..., 1] >= bottom) & (ends[..., 1] <= top)
+        pieces.append(points.reshape(-1, 4, 3)[inside.all(axis=1)].reshape(-1, 3))
+    return np.concatenate(pieces)
+
+
 def marker_group(
     axes: DensityAxes, optima: Sequence[Optimum], key: Mobject, color: str, unit: float
 ) -> VGroup:
-    """Dashed Gaussians of a set of optima, under the ``key`` of their dash patterns."""
+    """Dashed Gaussians of a set of optima, under the ``key`` of their dash patterns (in
+    the plane: their dashed 50% and 95% ellipses, see :func:`plane_marker_points`)."""
     group = VGroup()
+    if any(isinstance(o, PlaneOptimum) for o in optima):
+        for optimum in sorted(optima, key=lambda o: (o.kind != "forward", o.mean)):
+            dash, gap = MARKER_DASHES[optimum.kind]
+            mob = VMobject(stroke_color=color, stroke_width=MARKER_STROKE * unit)
+            mob.set_fill(opacity=0)
+            mob.points = plane_marker_points(axes, optimum, dash * unit, gap * unit)
+            mob.polyline = True
+            group.add(mob)
+        return group.add(key)
     for optimum in sorted(optima, key=lambda o: (o.kind != "forward", o.mean)):
         dash, gap = MARKER_DASHES[optimum.kind]
         group.add(

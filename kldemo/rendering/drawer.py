@@ -61,7 +61,10 @@ class FrameDrawer:
     ):
         import logging
 
-        from kldemo.scenes.kl_scene import KLScene
+        if plan.dims == 2:  # densities in the plane: contours at equal scale
+            from kldemo.scenes.plane_scene import PlaneScene as Scene
+        else:
+            from kldemo.scenes.kl_scene import KLScene as Scene
 
         logging.getLogger("manim").setLevel(logging.WARNING if verbose else logging.ERROR)
         if labels_dir is None:
@@ -74,7 +77,7 @@ class FrameDrawer:
         self._last: bytes | None = None
         with self.configured():
             # The camera takes the pixel size, and the mobjects the frame size, as built.
-            self.scene = KLScene(plan)
+            self.scene = Scene(plan)
             # manim writes the SVGs of text and TeX into a folder that every kldemo process
             # shares: build one scene at a time.
             with _lock(labels_dir / "build.lock"):
