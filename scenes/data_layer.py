@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 from manim import VMobject
 
+from .dimensions import AXIS_STROKE
+
 #: The histogram's fill and outline opacity, under the curves' own shading.
 HISTOGRAM_FILL, HISTOGRAM_STROKE = 0.18, 0.55
-#: The dots' opacity; their radius is in text units.
-POINT_OPACITY = 0.35
+#: The dots' opacity, and their radius in text units.
+POINT_OPACITY, POINT_RADIUS = 0.35, 0.022
 
 
 def histogram_mobject(
@@ -60,3 +62,14 @@ def points_mobject(axes, points: np.ndarray, color: str, radius: float) -> VMobj
         dots.add_points_as_corners(centre + corners[[1, 2, 3, 0]])
     dots.set_fill(color, opacity=POINT_OPACITY)
     return dots
+
+
+def add_data_layer(scene) -> None:
+    """Put a data p's samples on ``scene``'s axes (drawn with them, under the densities):
+    the plan's histogram in 1-D, its points in 2-D; nothing for a p the file writes out."""
+    plan, axes, s = scene.plan, scene.axes, scene.unit
+    if plan.histogram is not None:
+        edges, heights = plan.histogram
+        axes.add(histogram_mobject(axes, edges, heights, plan.p_color, AXIS_STROKE * s))
+    if plan.points is not None and len(plan.points):
+        axes.add(points_mobject(axes, plan.points, plan.p_color, POINT_RADIUS * s))

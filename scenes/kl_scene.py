@@ -26,6 +26,7 @@ from kldemo.plan.theme import DARK, LIGHT, THEMES, Theme
 from .axes import DensityAxes, DensityCurve
 from .bars import DivergenceBar
 from .camera import KLCamera
+from .data_layer import add_data_layer
 from .dimensions import (
     AXIS_STROKE,
     BAR_LABEL_SIZE,
@@ -130,6 +131,7 @@ class KLScene(Scene):
             band = layout.caption_band
             self._caption_box = (box.width, band, box.bottom + band / 2)
         self._build_axes(layout)
+        add_data_layer(self)  # a data p's samples, under the densities
         self._build_curves()
         self._build_bars(layout, parts.bar_labels)
         self.integrand_panel = self.trace_panel = None
