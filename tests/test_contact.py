@@ -138,9 +138,9 @@ def test_a_render_and_its_sheet_resolve_the_file_once_and_plan_once(tmp_path, mo
     counts = {"timelines": 0, "plans": 0}
     resolve, plan = Timeline.from_config.__func__, job.build_plan
 
-    def counted_timeline(cls, config):
+    def counted_timeline(cls, config, data=None):
         counts["timelines"] += 1
-        return resolve(cls, config)
+        return resolve(cls, config, data)
 
     def counted_plan(*args):
         counts["plans"] += 1

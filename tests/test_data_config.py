@@ -474,7 +474,13 @@ def test_the_package_carries_every_example_data_file() -> None:
     example reads, so that an installed kldemo has them."""
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert setuptools["package-dir"]["kldemo.configs"] == "configs"
-    patterns = setuptools["package-data"]["kldemo.configs"]
+    # Each package's patterns, as paths under configs/ (kldemo.configs.data is configs/data).
+    patterns = [
+        "/".join([*package.split(".")[2:], pattern])
+        for package, globs in setuptools["package-data"].items()
+        if package.startswith("kldemo.configs") and package in setuptools["packages"]
+        for pattern in globs
+    ]
     for name, files in data_examples().items():
         for relative in files:
             assert (CONFIGS / relative).is_file(), f"{name} reads {relative}, not in configs/"

@@ -127,7 +127,10 @@ def is_round(value: float, step: float) -> bool:
     return abs(value / step - round(value / step)) < 1e-9
 
 
-@pytest.mark.parametrize("name", [path.stem for path in sorted(CONFIGS.glob("*.yaml"))])
+EXAMPLES = {path.stem: load(path).timeline.dims for path in sorted(CONFIGS.glob("*.yaml"))}
+
+
+@pytest.mark.parametrize("name", [name for name, dims in EXAMPLES.items() if dims == 1])
 def test_the_x_range_covers_every_state_and_little_more(name):
     p, q = states_of(CONFIGS / f"{name}.yaml")
     low, high = fit_x_range(p, q)
@@ -139,6 +142,24 @@ def test_the_x_range_covers_every_state_and_little_more(name):
     assert high - low <= 1.25 * (need_high - need_low)
     steps = [s * 10.0**k for k in range(-3, 5) for s in (1, 2, 5)]
     assert any(is_round(low, s) and is_round(high, s) and (high - low) / s >= 10 for s in steps)
+
+
+@pytest.mark.parametrize("name", [name for name, dims in EXAMPLES.items() if dims == 2])
+def test_the_plane_covers_every_state_at_a_square_to_three_halves_aspect(name):
+    from kldemo.plan.plane_view import ASPECTS, fit_plane_ranges
+
+    p, q = states_of(CONFIGS / f"{name}.yaml")
+    (x0, x1), (y0, y1) = fit_plane_ranges(p, q)
+    radius = math.sqrt(-2 * math.log(0.01))  # each component's 99% ellipse
+    for m in (p, q):
+        heavy = m.weights >= 1e-3 * m.weights.max(axis=-1, keepdims=True)
+        for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
+            half = radius * np.sqrt(m.covs[..., axis, axis])
+            assert low < (m.means[..., axis] - half)[heavy].min()
+            assert high > (m.means[..., axis] + half)[heavy].max()
+    view = load(CONFIGS / f"{name}.yaml").config.model.view
+    if view.x_range is None and view.y_range is None:
+        assert ASPECTS[0] - 1e-9 <= (x1 - x0) / (y1 - y0) <= ASPECTS[1] + 0.25
 
 
 def test_mode_seeking_shows_its_modes_not_a_sea_of_empty_axis():
