@@ -35,7 +35,8 @@ REGENERATE = os.environ.get("KLDEMO_REGENERATE_CONTROL") == "1"
 SIZE = ("-r", "320,180")
 
 # (config, time, extra options): the start, a transition, a hold with a caption, the
-# light theme, a 1:1 frame, and the panels.
+# light theme, a 1:1 frame, and the panels; in the plane, a diagonal q fitted by reverse
+# KL, and mode seeking with its optimum markers; a data p in 1-D and in 2-D.
 CASES = [
     ("asym-kl", 0.0, ()),
     ("asym-kl", 5.3, ()),
@@ -43,6 +44,10 @@ CASES = [
     ("gaussian-vs-mixture", 9.0, ("-r", "240,240")),
     ("integrand", 3.0, ()),
     ("divergences", 4.0, ()),
+    ("factorised-gaussian", 6.0, ()),
+    ("mode-seeking-2d", 2.9, ()),
+    ("data-histogram", 4.0, ()),
+    ("data-mle", 11.0, ()),
 ]
 
 
