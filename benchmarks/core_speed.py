@@ -1,12 +1,14 @@
 """Speed and accuracy of kldemo.core.divergences on one core.
 
-Times forward and reverse KL (both directions, in total) for a timeline of
-animation-like states: a 2-component p against a 1-component q, then the
-1-vs-1 (closed form) and 8-vs-3 cases, and checks KL, JS, TV and Hellinger on a
-few hard cases against a 40-digit mpmath reference.  Run from the repository
-root::
+Times forward plus reverse KL per state for timelines of animation-like states: a
+2-component p against a 1-component q (10,000 states, the SPEC's <= 0.25 s), 1 against 1
+(closed form), 8 against 3 and 16 against 16 (the SPEC's <= 2 ms per state); then JS, TV
+and Hellinger per state; then checks KL, JS, TV and Hellinger on a few hard cases
+against a 40-digit mpmath reference. With ``--baseline REV`` the same timings run, in
+the same run, on the numeric core of git revision REV (exported with ``git archive``
+into a temporary folder), side by side. Run from the repository root::
 
-    python benchmarks/core_speed.py [--states 10000] [--repeat 7]
+    python benchmarks/core_speed.py [--states 10000] [--repeat 7] [--baseline HEAD]
 """
 
 from __future__ import annotations
@@ -17,16 +19,24 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"  # one core: set before numpy loads BLAS
 
 import argparse  # noqa: E402  (imports follow the thread settings above)
+import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tarfile  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from io import BytesIO  # noqa: E402
 from itertools import pairwise  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import mpmath as mp  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+if "--root" in sys.argv:  # the baseline's own run: its package first
+    sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
+sys.path.insert(1 if "--root" in sys.argv else 0, str(REPO))
 from kldemo.core.divergences import (  # noqa: E402
     forward_kl,
     hellinger_distance,
@@ -50,14 +60,84 @@ def animation_states(n: int, n_p: int, n_q: int, seed: int = 0):
     return (p_weights, p_means, p_stds), (q_weights, q_means, q_stds)
 
 
-def median_seconds(p, q, repeat: int) -> float:
+def median_seconds(compute, repeat: int, budget: float = 20.0) -> float:
+    """The median time of compute(), after a warm-up, over repeat runs or as many as fit
+    in budget seconds (at least one: the slowest baselines run once)."""
+    start = time.perf_counter()
+    compute()  # warm up
     times = []
-    for _ in range(repeat):
+    if time.perf_counter() - start > budget / 2:  # too slow to repeat
+        times.append(time.perf_counter() - start)
+    while len(times) < repeat and sum(times) < budget:
         start = time.perf_counter()
-        forward_kl(p, q)
-        reverse_kl(p, q)
+        compute()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+# (label, states option, p components, q components)
+SPEED_CASES = (("2v1", "states", 2, 1), ("1v1", "states", 1, 1))
+SPEED_CASES += (("8v3", "states_8v3", 8, 3), ("16v16", "states_16v16", 16, 16))
+SYMMETRIC = {"JS": js_divergence, "TV": tv_distance, "Hellinger": hellinger_distance}
+
+
+def speed(args) -> dict[str, dict[str, float]]:
+    """Seconds per state of forward + reverse KL, and of JS, TV and Hellinger (on a
+    tenth of the states), for each case; and the total of the KLs."""
+    results = {}
+    for label, option, n_p, n_q in SPEED_CASES:
+        n = getattr(args, option)
+        p, q = animation_states(n, n_p, n_q)
+        kl = median_seconds(lambda p=p, q=q: (forward_kl(p, q), reverse_kl(p, q)), args.repeat)
+        results[label] = {"states": n, "kl_total": kl, "kl": kl / n}
+        m = max(1, n // 10)
+        few = [tuple(a[:m] for a in mixture) for mixture in (p, q)]
+        for name, f in SYMMETRIC.items():
+            seconds = median_seconds(lambda f=f, few=few: f(*few[0], *few[1]), args.repeat, 10.0)
+            results[label][name] = seconds / m
+    return results
+
+
+def baseline_speed(revision: str, args) -> dict[str, dict[str, float]]:
+    """speed(args) of the package at a git revision, in a process of its own."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "kldemo"], cwd=REPO, check=True, capture_output=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as root:
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(root, filter="data")
+        command = [sys.executable, __file__, "--root", root, "--json", "--skip-accuracy"]
+        for option in ("states", "states_8v3", "states_16v16", "repeat"):
+            command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        run = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(run.stdout)
+
+
+def print_speed(after: dict, before: dict | None, revision: str | None) -> None:
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1e3:9.4f}"
+
+    print("one core; forward + reverse KL per state (ms), and JS, TV, Hellinger per state")
+    columns = ("kl", *SYMMETRIC)
+    header = f"  {'case':6s} {'states':>6s}" + "".join(f"{c:>10s}" for c in ("KL both", *SYMMETRIC))
+    if before is None:
+        print(header)
+        for label, row in after.items():
+            print(f"  {label:6s} {row['states']:6d}" + "".join(f" {ms(row[c])}" for c in columns))
+    else:
+        print(f"{header}   (before: {revision}; after: this tree; ratio after/before)")
+        for label, row in after.items():
+            for name, values in (("before", before[label]), ("after", row)):
+                cells = "".join(f" {ms(values[c])}" for c in columns)
+                print(f"  {label:6s} {row['states']:6d}{cells}   {name}")
+            ratios = "".join(f"{row[c] / before[label][c]:10.3f}" for c in columns)
+            print(f"  {'':6s} {'':6s}{ratios}   ratio")
+    two = after["2v1"]
+    print(
+        f"  {two['states']} states of 2v1, both directions: {two['kl_total']:.3f} s"
+        + (f" (before: {before['2v1']['kl_total']:.3f} s)" if before else "")
+    )
+    print("  targets: 16v16 <= 2 ms per state; 10,000 states of 2v1 <= 0.25 s")
 
 
 def _mp_components(mixture) -> list[tuple]:
@@ -115,9 +195,43 @@ def mp_kl(p, q, dps: int = 40) -> float:
         return float(mp.quad(integrand, _mp_breakpoints(comps, lo, hi), method="gauss-legendre"))
 
 
+def _mp_root_pairs(f, grid, values) -> list:
+    """Pairs of roots of f between two points of the grid: where |f| is least among its
+    neighbours (f of one sign), the extremum of f near, by successive parabolic
+    interpolation, and a root on either side of it if its sign differs."""
+    roots = []
+    for k in range(1, len(grid) - 1):
+        (x0, x1, x2), (f0, f1, f2) = grid[k - 1 : k + 2], values[k - 1 : k + 2]
+        if not (f0 * f1 > 0 and f1 * f2 > 0 and abs(f1) < abs(f0) and abs(f1) <= abs(f2)):
+            continue
+        low, high, sign = x0, x2, mp.sign(f1)
+        for _ in range(30):
+            bottom = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0)
+            if bottom == 0:
+                break
+            top = (x1 - x0) ** 2 * (f1 - f2) - (x1 - x2) ** 2 * (f1 - f0)
+            x = min(max(x1 - top / (2 * bottom), low), high)
+            value = f(x)
+            if mp.sign(value) != sign:
+                roots += [mp.findroot(f, (low, x), solver="anderson")]
+                roots += [mp.findroot(f, (x, high), solver="anderson")]
+                break
+            if abs(x - x1) <= mp.mpf(10) ** -30 * (abs(x1) + 1):
+                break
+            if abs(value) < abs(f1):  # the three around the least |f|
+                (x0, f0, x2, f2) = (x0, f0, x1, f1) if x < x1 else (x1, f1, x2, f2)
+                x1, f1 = x, value
+            elif x < x1:
+                x0, f0 = x, value
+            else:
+                x2, f2 = x, value
+    return roots
+
+
 def mp_symmetric(p, q, dps: int = 40) -> tuple[float, float, float]:
     """(JS, TV, Hellinger) with mpmath: JS and ∫ sqrt(pq) by quadrature, also split
-    where p = q; TV from the CDFs between those roots, ½ Σ |ΔP - ΔQ|."""
+    where p = q; TV from the CDFs between those roots, ½ Σ |ΔP - ΔQ| (pairs of roots
+    between two points of the grid included)."""
     with mp.workdps(dps):
         comps = [_mp_components(mixture) for mixture in (p, q)]
         lo = min(m - 14 * s for components in comps for _, m, s in components)
@@ -142,6 +256,7 @@ def mp_symmetric(p, q, dps: int = 40) -> tuple[float, float, float]:
                 for k in range(len(grid) - 1)
                 if signs[k] * signs[k + 1] < 0
             ]
+            + _mp_root_pairs(log_ratio, grid, signs)
         )
 
         def cdfs(x):
@@ -199,6 +314,14 @@ HARD_CASES = {
         ([1 - 1e-6, 1e-6], [0.0, 5.0], [1.0, 0.1]),
         ([1e-6, 1 - 1e-6], [-3.0, 0.5], [0.01, 1.2]),
     ),
+    "TV: roots 0.03 apart": (
+        (
+            [0.3890556630896537, 0.6109443369103462],
+            [5.33837816199573, 5.10465135187123],
+            [1.78455388695156, 0.56544611304844],
+        ),
+        ([1.0], [4.095698274533208], [1.708092482955213]),
+    ),
     "near identical": (
         ([0.4, 0.6], [0.0, 2.0], [1.0, 1.5]),
         ([0.4, 0.6], [1e-6, 2.0], [1.0, 1.5 * (1 + 1e-7)]),
@@ -208,30 +331,26 @@ HARD_CASES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--states", type=int, default=10_000, help="states per timeline")
+    parser.add_argument("--states", type=int, default=10_000, help="states of 2v1 and 1v1")
     parser.add_argument("--repeat", type=int, default=7, help="repeats; the median is shown")
-    parser.add_argument(
-        "--states-8v3",
-        type=int,
-        default=1_000,
-        help="states for the 8-vs-3 case (slower per state)",
-    )
+    parser.add_argument("--states-8v3", type=int, default=1_000, help="states of 8v3")
+    parser.add_argument("--states-16v16", type=int, default=200, help="states of 16v16")
+    parser.add_argument("--baseline", metavar="REV", help="also time git revision REV's core")
     parser.add_argument("--skip-accuracy", action="store_true", help="skip the mpmath check")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # baseline runs
+    parser.add_argument("--root", help=argparse.SUPPRESS)  # the baseline's package
     args = parser.parse_args()
 
-    print(f"one core, median of {args.repeat} repeats, forward + reverse KL")
-    for label, n, n_p, n_q in (
-        ("2-vs-1", args.states, 2, 1),
-        ("1-vs-1", args.states, 1, 1),
-        ("8-vs-3", args.states_8v3, 8, 3),
-    ):
-        p, q = animation_states(n, n_p, n_q)
-        forward_kl(p, q)  # warm up
-        seconds = median_seconds(p, q, args.repeat)
-        print(f"  {label}: {n:>6} states  {seconds:8.4f} s  ({seconds / n * 1e6:7.1f} us/state)")
-
-    if args.skip_accuracy:
+    if args.json:
+        print(json.dumps(speed(args)))
         return
+    before = baseline_speed(args.baseline, args) if args.baseline else None
+    print_speed(speed(args), before, args.baseline)
+    if not args.skip_accuracy:
+        print_accuracy()
+
+
+def print_accuracy() -> None:
     print("relative error against mpmath (40 digits); KL both directions, JS, TV and")
     print("Hellinger worst of both argument orders")
     columns = ("KL(p||q)", "KL(q||p)", "JS", "TV", "Hellinger")

@@ -5,35 +5,36 @@ components on the last axis, any leading "state" axes (say, every frame of an
 animation), which broadcast against each other.  Everything is vectorised over
 the states and computed in log space, so nothing underflows.
 
-The divergences are integrals ``∫ p(x) g(f(x)) dx`` of ``f = log p - log q``,
-split over the components of ``p``; each is integrated in its own standardised
-variable ``z = (x - m_i) / s_i`` on ``|z| <= 9`` (the Gaussian tail beyond holds
-2e-19 of the mass; weighted by a quadratic ``f`` it stays below 1e-17)::
-
-    ∫ p g(f) dx = Σ_i w_i ∫ φ(z) g(f(m_i + s_i z)) dz.
+The divergences are integrals ``∫ p(x) g(f(x)) dx`` of ``f = log p - log q``.  The
+line is shared among the components of ``p``: each piece belongs to the narrowest
+component within 9 of its stds and is integrated in that component's standardised
+variable ``z = (x - m_o) / s_o``, where the nodes keep the resolution of every component
+that matters there, and components that overlap share their panels (beyond every
+component's range lies less than 2e-19 of the mass; weighted by a quadratic ``f``, below
+1e-17).
 
 ``f`` is evaluated pointwise as a difference of log-sum-exps, so nearly equal
 mixtures do not cancel.  The integrals use 21-point Gauss-Kronrod panels whose
 breakpoints are placed a priori: ``log(e^h_c + e^h_d)`` is analytic except
 where ``h_c - h_d = ±iπ``, and with ``h`` quadratic in ``z`` these are the roots
-of a quadratic.  For every pair of components that both matter there, panels
-are graded geometrically towards the root's real part ``x``, starting at 2.5
-times its distance ``y`` from the real axis, so each panel keeps these
-singularities outside a Bernstein ellipse of parameter 2.5 or more, where the
-Kronrod rule's error falls like ``ρ^-32``.  That resolves narrow spikes inside
-broad components and sharp switches between dominant components.  Panels whose
-Gauss/Kronrod differences still indicate a larger error are bisected, for all
-states at once; ordinary states finish after the first pass.
+of a quadratic, found once per state and pair of components that both matter
+there.  Each panel is as wide as keeps these singularities outside its
+Bernstein ellipse of parameter 3, where the Kronrod rule's error falls like
+``3^-32``: panels shrink geometrically towards a singularity near the real axis.
+That resolves narrow spikes inside broad components and sharp switches between
+dominant components.  Panels whose Gauss/Kronrod differences still indicate a
+larger error are bisected, for all states at once; ordinary states finish after
+the first pass.
 
 JS, TV and Hellinger are ``½ [∫ p g(f) + ∫ q g(-f)]`` with ``g`` a function of
-``p / (p + q)``, singular where ``p + q`` is, so their panels also grade
-towards the singularities of ``log(p + q)``: where ``p`` and ``q`` switch
-dominance.  Each integrand is >= 0 (for JS, ``(p + q)/4 [(1+t) log(1+t) +
-(1-t) log(1-t)]``, ``t = tanh(f/2)``), so tiny values keep relative precision;
-TV's panels are split at the real roots of ``f`` (where ``|p - q|`` has its
-kinks); for mixtures with as many components, ``f`` comes from differences of
-paired parameters, so nearly identical mixtures keep their digits.  Two single
-Gaussians have TV and Hellinger in closed form.
+``p / (p + q)``, singular where ``p + q`` is, so their panels also heed the
+singularities of ``log(p + q)``: where ``p`` and ``q`` switch dominance.  Each
+integrand is >= 0 (for JS, ``(p + q)/4 [(1+t) log(1+t) + (1-t) log(1-t)]``,
+``t = tanh(f/2)``), so tiny values keep relative precision; TV's panels are split
+at the real roots of ``f`` (where ``|p - q|`` has its kinks), pairs of roots
+between two nodes included; for mixtures with as many components, ``f`` comes
+from differences of paired parameters, so nearly identical mixtures keep their
+digits.  Two single Gaussians have TV and Hellinger in closed form.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from scipy.special import erf, logsumexp, ndtr
 
 from kldemo.core.logratio import Flat, log_ratio_integral, symmetric_integral
 from kldemo.core.mixture import Mixture
-from kldemo.core.quadrature import KRONROD, NODES
+from kldemo.core.quadrature import KRONROD_HALF, NODES, rule_sums
 
 __all__ = [
     "density",
@@ -254,7 +255,9 @@ def _normal_interval(upper: FloatArray, lower: FloatArray, delta: FloatArray) ->
         nodes = np.where(close, middle, 0.0)[..., None] + np.multiply.outer(
             np.where(close, 0.5 * delta, 0.0), NODES
         )
-        quadrature = 0.5 * delta * (np.exp(-0.5 * nodes * nodes) @ KRONROD) / np.sqrt(2 * np.pi)
+        # node by node, not a BLAS product: a state's value must not depend on its batch
+        kronrod = rule_sums(np.exp(-0.5 * nodes * nodes), KRONROD_HALF)[0]
+        quadrature = 0.5 * delta * kronrod / np.sqrt(2 * np.pi)
         above = ndtr(-lower) - ndtr(-upper)
         below = ndtr(upper) - ndtr(lower)
         across = 0.5 * (erf(upper / np.sqrt(2.0)) - erf(lower / np.sqrt(2.0)))

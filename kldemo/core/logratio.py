@@ -1,18 +1,21 @@
 """Integrals ``∫ a g(log a - log b) dx`` of two Gaussian mixtures, with the driver.
 
-Split over the components of ``a``, each integrated in its own standardised variable
-``z = (x - m_i) / s_i`` on ``|z| <= 9`` (the Gaussian tail beyond holds 2e-19 of the
-mass; weighted by a quadratic ``f`` it stays below 1e-17)::
+The line is shared among the components of ``a`` (:mod:`kldemo.core.panels`): each piece
+belongs to the narrowest component within 9 of its stds, and is integrated in that
+owner's standardised variable ``z = (x - m_o) / s_o``, where ``a`` itself, scaled, is
+``e^(log a)`` with ``log a`` a log-sum-exp over all of a's components::
 
-    ∫ a g(f) dx = Σ_i w_i ∫ φ(z) g(f(m_i + s_i z)) dz,   f = log a - log b.
+    ∫ a g(f) dx = Σ_pieces ∫ e^(log a(z)) g(f(z)) dz / √(2π),   f = log a - log b,
 
-``f`` is evaluated pointwise as a difference of log-sum-exps (:func:`_log_mixture`), so
-nearly equal mixtures do not cancel; for mixtures with as many components it comes from
-differences of paired parameters (:func:`_paired_log_ratio`). The panels and the
-adaptive bisection are :mod:`kldemo.core.quadrature`'s; the states are integrated in
-blocks small enough for memory. ``kind`` names g and the tolerances: ``kl`` (g(f) = f),
-``js``, ``tv`` and ``hellinger`` (functions of a / (a + b), whose panels also grade
-towards where a and b switch dominance; TV's are split at the real roots of f).
+so that overlapping components share their panels (beyond every component's range lies
+less than 2e-19 of the mass; weighted by a quadratic ``f``, below 1e-17). ``f`` is
+evaluated pointwise as a difference of log-sum-exps (:func:`_log_mixture`), so nearly
+equal mixtures do not cancel; for mixtures with as many components it comes from
+differences of paired parameters (:func:`_paired_log_ratio`). The adaptive bisection is
+:mod:`kldemo.core.quadrature`'s; the states are integrated in blocks small enough for
+memory. ``kind`` names g and the tolerances: ``kl`` (g(f) = f), ``js``, ``tv`` and
+``hellinger`` (functions of a / (a + b), whose panels also heed where a and b switch
+dominance; TV's are split at the real roots of f).
 """
 
 from __future__ import annotations
@@ -22,25 +25,28 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from kldemo.core.panels import Singularities, divergence_panels, singularities
 from kldemo.core.quadrature import (
     CLIP,
     NODES,
     Integrand,
     StateTolerance,
     component_params,
-    initial_panels,
     integrate,
 )
+from kldemo.core.roots import hidden_root_pairs, illinois
 
 __all__ = ["Flat", "log_ratio_integral", "symmetric_integral"]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 Flat = tuple[FloatArray, FloatArray, FloatArray]  # (weights, means, stds), each (S, K)
 
 _MAX_ROUNDS = 50
 _MAX_PANELS_PER_STATE = 20_000
 _BLOCK_BUDGET = 4_000_000  # bounds the temporaries of one block of states
-_CHUNK_BUDGET = 50_000  # elements per evaluation temporary (cache sized)
+_CHUNK_BUDGET = 150_000  # elements per evaluation temporary (cache sized) ...
+_MAX_CHUNK = 1024  # ... in panels, where there are few components
 _EPS = np.finfo(float).eps
 # (relative, absolute, noise) tolerances of each integral.  The integrands of
 # JS, TV and squared Hellinger are >= 0, so a relative tolerance holds down to
@@ -54,6 +60,19 @@ _TOLERANCES = {
     "tv": (1e-13, 1e-16, 0.0),
     "hellinger": (1e-13, 1e-30, 4 * _EPS),
 }
+
+
+def _log_components(z: FloatArray, params: FloatArray, first: FloatArray) -> FloatArray:
+    """kappa_c - y_c^2 of every component c at nodes z (node, panel), shaped
+    (K, node, panel), the first given (params as in `_log_mixture`)."""
+    alpha, beta, kappa = (row[1:, None, :] for row in params)
+    terms = np.empty((params.shape[1], *z.shape))
+    terms[0] = first
+    rest = np.multiply(beta, z, out=terms[1:])
+    rest += alpha
+    np.square(rest, out=rest)
+    np.subtract(kappa, rest, out=rest)
+    return terms
 
 
 def _log_mixture(
@@ -93,10 +112,7 @@ def _log_mixture(
         np.log1p(np.exp(out, out=out), out=out)
         out += larger
     elif len(kappa) > 2:
-        terms = np.empty((len(kappa), *z.shape))
-        terms[0] = out
-        for c in range(1, len(kappa)):
-            log_component(c, terms[c])
+        terms = _log_components(z, params, out)
         largest = terms.max(axis=0)
         terms -= largest
         np.exp(np.maximum(terms, CLIP, out=terms), out=terms)
@@ -113,9 +129,10 @@ def _paired_log_ratio(
     d: FloatArray,
     out: FloatArray,
     work: FloatArray,
-) -> FloatArray:
+) -> tuple[FloatArray, FloatArray]:
     """f = log a - log b at nodes z, for mixtures whose components pair up
-    (component c of b is a perturbation of component c of a), written to out.
+    (component c of b is a perturbation of component c of a), written to out;
+    returns f and log a.
 
     With a's responsibilities π_c and δ_c = log(b_c / a_c) pointwise,
     b / a = Σ_c π_c e^δ_c, so f = -log1p(Σ_c π_c expm1(δ_c)), for any pairing
@@ -127,47 +144,39 @@ def _paired_log_ratio(
     from 1 the plain difference is used, which is accurate there (and, as all
     terms of the sum are then below 1.5 in size, the sum is never worse).
     """
-    alpha, beta, kappa = a
-    terms = np.empty((len(kappa), *z.shape))
-    np.add(kappa[0], minus_half_z2, out=terms[0])
-    for c in range(1, len(kappa)):
-        np.multiply(beta[c], z, out=terms[c])
-        terms[c] += alpha[c]
-        np.square(terms[c], out=terms[c])
-        np.subtract(kappa[c], terms[c], out=terms[c])
+    alpha, beta, kappa = (row[:, None, :] for row in a)
+    b_alpha, b_beta, b_kappa = (row[:, None, :] for row in b)
+    terms = _log_components(z, a, np.add(a[2][0], minus_half_z2, out=out))
     largest = terms.max(axis=0)
-    ratio, delta, factor = np.zeros(z.shape), np.empty(z.shape), np.empty(z.shape)
+    missing = kappa == -np.inf  # a zero weight in a: no π_c, but b_c / a instead
     with np.errstate(invalid="ignore", over="ignore"):
         terms -= largest
         np.exp(terms, out=terms)  # π_c, unnormalised; no clipping
-        for c in range(len(kappa)):
-            np.multiply(d[1][c], z, out=delta)
-            delta += d[0][c]
-            np.multiply(beta[c] + b[1][c], z, out=factor)
-            factor += alpha[c] + b[0][c]
-            delta *= factor
-            np.subtract(d[2][c], delta, out=delta)
-            np.expm1(delta, out=delta)
-            delta *= terms[c]
-            missing = kappa[c] == -np.inf  # zero weight in a: no π_c
-            if missing.any():
-                delta[:, missing] = 0.0
-            ratio += delta
+        # δ_c = Δkappa_c - (Δalpha_c + Δbeta_c z)(alpha_c + b_alpha_c + (beta_c + b_beta_c) z)
+        delta = np.multiply(d[1][:, None, :], z)
+        delta += d[0][:, None, :]
+        factor = np.multiply(beta + b_beta, z)
+        factor += alpha + b_alpha
+        delta *= factor
+        np.subtract(d[2][:, None, :], delta, out=delta)
+        np.expm1(delta, out=delta)
+        delta *= terms
+        if missing.any():
+            np.copyto(delta, 0.0, where=missing)
+        ratio = delta.sum(axis=0)
         total = terms.sum(axis=0)
         ratio /= total
         log_a = np.log(total, out=total)
         log_a += largest
-        for c in range(len(kappa)):
-            missing = kappa[c] == -np.inf  # but b_c / a instead
-            if missing.any():
-                log_b_c = b[2][c] - (b[0][c] + b[1][c] * z) ** 2
-                ratio = np.where(missing, ratio + np.exp(log_b_c - log_a), ratio)
+        if missing.any():
+            log_b = b_kappa - np.square(b_alpha + b_beta * z)
+            ratio += np.where(missing, np.exp(log_b - log_a), 0.0).sum(axis=0)
     np.subtract(log_a, _log_mixture(z, minus_half_z2, b, False, out, work), out=out)
     near = np.abs(ratio) < 0.5
     np.log1p(np.maximum(ratio, -0.5, out=ratio), out=ratio)
     np.negative(ratio, out=ratio)
     np.copyto(out, ratio, where=near)
-    return out
+    return out, log_a
 
 
 def _integrand(
@@ -182,24 +191,31 @@ def _integrand(
     gathered = [params for params in (a_params, b_params, d_params) if params is not None]
 
     def integrand(z: FloatArray, job: NDArray[np.intp]) -> FloatArray:
-        # Parameters per panel, gathered row by row (1-d gathers are fast).
+        # Parameters per panel (job is in range: clip only skips the checks).
         a_panel, b_panel, *d_panel = (np.empty(params.shape[:2] + job.shape) for params in gathered)
         for params, panel in zip(gathered, (a_panel, b_panel, *d_panel), strict=True):
-            for row in np.ndindex(params.shape[:2]):
-                np.take(params[row], job, out=panel[row], mode="clip")  # job is in range
-        minus_half_z2, f = np.empty(z.shape), np.empty(z.shape)
+            rows = (params.shape[0] * params.shape[1], -1)
+            np.take(params.reshape(rows), job, axis=1, out=panel.reshape(rows), mode="clip")
+        minus_half_z2, f, log_a = np.empty(z.shape), np.empty(z.shape), np.empty(z.shape)
         work = np.empty((2, *z.shape))
         np.multiply(np.square(z, out=minus_half_z2), -0.5, out=minus_half_z2)
         if d_panel:
-            _paired_log_ratio(z, minus_half_z2, a_panel, b_panel, d_panel[0], f, work)
+            f, log_a = _paired_log_ratio(z, minus_half_z2, a_panel, b_panel, d_panel[0], f, work)
         else:
-            _log_mixture(z, minus_half_z2, a_panel, True, f, work)
-            f -= _log_mixture(z, minus_half_z2, b_panel, False, np.empty(z.shape), work)
+            _log_mixture(z, minus_half_z2, a_panel, True, log_a, work)
+            np.subtract(log_a, _log_mixture(z, minus_half_z2, b_panel, False, f, work), out=f)
         g = f if transform is None else transform(f)
-        g *= np.exp(minus_half_z2, out=minus_half_z2)
+        g *= np.exp(log_a, out=log_a)
         return g
 
     return integrand
+
+
+def _chunk(points: int, a_packed: FloatArray, b_packed: FloatArray) -> int:
+    """Panels evaluated at a time: the terms of every component at every point of
+    them within the budget."""
+    per_panel = points * max(a_packed.shape[1], b_packed.shape[1])
+    return max(64, min(_CHUNK_BUDGET // per_panel, _MAX_CHUNK))
 
 
 def _log_ratio(
@@ -212,7 +228,7 @@ def _log_ratio(
     """f = log a - log b at points z (point, n) of the jobs job (n,), in chunks
     (from `_paired_log_ratio` when d_packed is given)."""
     out = np.empty(z.shape)
-    chunk = max(64, _CHUNK_BUDGET // (z.shape[0] * max(a_packed.shape[1], b_packed.shape[1])))
+    chunk = _chunk(z.shape[0], a_packed, b_packed)
     for start in range(0, z.shape[1], chunk):
         part = slice(start, start + chunk)
         zn, jobs = np.ascontiguousarray(z[:, part]), job[part]
@@ -227,7 +243,7 @@ def _log_ratio(
                 d_packed[:, :, jobs],
                 log_b,
                 work,
-            )
+            )[0]
             continue
         _log_mixture(zn, minus_half_z2, a_packed[:, :, jobs], True, out[:, part], work)
         out[:, part] -= _log_mixture(zn, minus_half_z2, b_packed[:, :, jobs], False, log_b, work)
@@ -247,31 +263,24 @@ def _split_at_roots(
     |a - b| has a kink at each; split there, it is analytic on every panel, and
     the Kronrod rule converges as fast as for KL.  Roots are bracketed by sign
     changes of f between the ends and nodes of each panel (the panels already
-    resolve every feature of a and b) and refined by bisection, for all at
-    once, to a few ulps.  A pair of roots closer than the nodes is missed, but
-    |a - b| between them is then tiny and the adaptive bisection handles it.
+    resolve every feature of a and b), and pairs of roots between two of them
+    by the extremum of f between (:func:`~kldemo.core.roots.hidden_root_pairs`); they
+    are refined by the Illinois method, for all at once, to a few ulps.
     """
     t = np.concatenate([[-1.0], NODES, [1.0]])[:, None]
     z = 0.5 * (right + left) + t * (0.5 * (right - left))
     f = _log_ratio(z, job, a_packed, b_packed, d_packed)
     node, panel = np.nonzero(np.sign(f[:-1]) * np.sign(f[1:]) < 0)
+    brackets = (z[node, panel], z[node + 1, panel], f[node, panel], f[node + 1, panel], panel)
+
+    def log_ratio(points: FloatArray, panels: IntArray) -> FloatArray:
+        return _log_ratio(points[None], job[panels], a_packed, b_packed, d_packed)[0]
+
+    hidden = hidden_root_pairs(z, f, log_ratio)
+    lo, hi, f_lo, f_hi, panel = (np.concatenate(v) for v in zip(brackets, hidden, strict=True))
     if panel.size == 0:
         return left, right, job
-    lo, hi, sign_lo, root_job = (
-        z[node, panel],
-        z[node + 1, panel],
-        np.sign(f[node, panel]),
-        job[panel],
-    )
-    for _ in range(60):
-        middle = 0.5 * (lo + hi)
-        if np.all((middle == lo) | (middle == hi)):
-            break
-        same = (
-            np.sign(_log_ratio(middle[None], root_job, a_packed, b_packed, d_packed)[0]) == sign_lo
-        )
-        lo, hi = np.where(same, middle, lo), np.where(same, hi, middle)
-    root = 0.5 * (lo + hi)
+    root = illinois(lo, hi, f_lo, f_hi, lambda x, k: log_ratio(x, panel[k]))
     # Every panel from its left end and its roots, in order, to its right end.
     owner = np.concatenate([np.arange(left.size), panel])
     start = np.concatenate([left, root])
@@ -284,15 +293,13 @@ def _split_at_roots(
     return start, end, job[owner]
 
 
-def _jobs(a: Flat, b: Flat, kind: str) -> tuple[FloatArray, ...]:
-    """One job per present component of a: its state, weight, and the components of a
-    and b seen from it (:func:`kldemo.core.quadrature.component_params`, and packed
-    (3, K, job) for the integrand, with the differences of paired components)."""
+def _jobs(a: Flat, b: Flat, kind: str, state: IntArray, own: IntArray) -> tuple[FloatArray, ...]:
+    """The components of a and b seen from each job's owner ``own`` in state ``state``
+    (:func:`kldemo.core.quadrature.component_params`), packed (3, K, job) for the
+    integrand, with the differences of paired components."""
     a_weights, a_means, a_stds = a
     n_states, n_a = a_weights.shape
-    state, own = np.nonzero(a_weights > 0)  # one job per present component
-    weight = a_weights[state, own]
-    # Each job's own component goes first: its log density is just kappa - z^2/2.
+    # Each job's owner goes first: its log density is just kappa - z^2/2.
     order = np.array([[i] + [c for c in range(n_a) if c != i] for i in range(n_a)])[own]
     own_mean, own_std = a_means[state, own][:, None], a_stds[state, own][:, None]
     a_params = component_params(own_mean, own_std, *(array[state[:, None], order] for array in a))
@@ -322,21 +329,27 @@ def _jobs(a: Flat, b: Flat, kind: str) -> tuple[FloatArray, ...]:
             d_beta = own_std * (sa - sb) / (sa * sb)
             d_kappa = np.log1p((wb - wa) / wa) + np.log1p((sa - sb) / sb)
         d_packed = np.stack([d_alpha.T, d_beta.T, d_kappa.T]) * scale
+    return a_packed, b_packed, d_packed
 
-    return state, weight, a_params + b_params, a_packed, b_packed, d_packed
 
-
-def _integrate_block(a: Flat, b: Flat, kind: str) -> FloatArray:
-    """Σ_i w_i ∫ φ(z) g(log a - log b) dz over the components i of a, per
-    state; kind names g and the tolerances."""
+def _integrate_block(a: Flat, b: Flat, kind: str, found: Singularities) -> FloatArray:
+    """∫ a g(log a - log b) dx per state, over the pieces of the line a's components
+    own (:func:`kldemo.core.panels.divergence_panels`), each in its owner's variable;
+    kind names g and the tolerances, found holds the singularities of the log densities
+    (:func:`kldemo.core.panels.singularities`)."""
     n_states = a[0].shape[0]
-    state, weight, params, a_packed, b_packed, d_packed = _jobs(a, b, kind)
-    left, right, job = initial_panels(params, union=kind != "kl")
+    pieces = divergence_panels(a, found)
+    a_packed, b_packed, d_packed = _jobs(a, b, kind, pieces.state, pieces.owner)
+    left, right, job = pieces.left, pieces.right, pieces.job
     if kind == "tv":
         left, right, job = _split_at_roots(left, right, job, a_packed, b_packed, d_packed)
-    chunk = max(64, _CHUNK_BUDGET // (NODES.size * max(a_packed.shape[1], b_packed.shape[1])))
+    chunk = _chunk(NODES.size, a_packed, b_packed)
     rule = StateTolerance(
-        state, weight, n_states, *_TOLERANCES[kind], max_panels=_MAX_PANELS_PER_STATE
+        pieces.state,
+        np.ones(pieces.state.size),
+        n_states,
+        *_TOLERANCES[kind],
+        max_panels=_MAX_PANELS_PER_STATE,
     )
     return integrate(
         left,
@@ -345,18 +358,16 @@ def _integrate_block(a: Flat, b: Flat, kind: str) -> FloatArray:
         _integrand(a_packed, b_packed, _TERMS[kind], d_packed),
         rule,
         n_states,
-        group=state,
-        weight=weight,
+        group=pieces.state,
         chunk=chunk,
         max_rounds=_MAX_ROUNDS,
     )
 
 
-def log_ratio_integral(a: Flat, b: Flat, kind: str) -> FloatArray:
-    """`_integrate_block` over blocks of states small enough for memory;
-    kind names g and the tolerances.  States where a and b are the same
-    mixture, component for component, give exactly 0 (the rounding of f would
-    leave ~1e-16)."""
+def _by_blocks(a: Flat, b: Flat, integral: Callable[[Flat, Flat], FloatArray]) -> FloatArray:
+    """integral(a, b) over blocks of states small enough for memory.  States where a
+    and b are the same mixture, component for component, give exactly 0 (the rounding
+    of f would leave ~1e-16)."""
     n_states, n_a = a[0].shape
     n_b = b[0].shape[1]
     out = np.zeros(n_states)
@@ -366,17 +377,25 @@ def log_ratio_integral(a: Flat, b: Flat, kind: str) -> FloatArray:
         if same.any():
             rest = np.flatnonzero(~same)
             a, b = tuple(x[rest] for x in a), tuple(x[rest] for x in b)
-    block = max(1, _BLOCK_BUDGET // (n_a * (n_a * n_a + n_b * n_b) * (max(n_a, n_b) + 32)))
+    # The largest temporaries: every component at every pair's singularities.
+    block = max(1, _BLOCK_BUDGET // ((n_a + n_b) ** 3 + 64 * (n_a + n_b)))
     out[rest] = np.concatenate(
         [np.empty(0)]
         + [
-            _integrate_block(
-                tuple(x[s : s + block] for x in a), tuple(x[s : s + block] for x in b), kind
-            )
+            integral(tuple(x[s : s + block] for x in a), tuple(x[s : s + block] for x in b))
             for s in range(0, a[0].shape[0], block)
         ]
     )
     return out
+
+
+def log_ratio_integral(a: Flat, b: Flat, kind: str) -> FloatArray:
+    """∫ a g(log a - log b) dx per state; kind names g and the tolerances."""
+
+    def integral(a: Flat, b: Flat) -> FloatArray:
+        return _integrate_block(a, b, kind, singularities(a, b, union=kind != "kl"))
+
+    return _by_blocks(a, b, integral)
 
 
 def _js_term(f: FloatArray) -> FloatArray:
@@ -410,5 +429,11 @@ _TERMS = {"kl": None, "js": _js_term, "tv": _tv_term, "hellinger": _hellinger_te
 
 def symmetric_integral(p: Flat, q: Flat, kind: str) -> FloatArray:
     """½ [∫ p g(log p - log q) + ∫ q g(log q - log p)]: each mixture's mass is
-    integrated in the variables of its own components, so none is missed."""
-    return 0.5 * (log_ratio_integral(p, q, kind) + log_ratio_integral(q, p, kind))
+    integrated in the variables of its own components, so none is missed; the
+    singularities of log p, log q and log(p + q) serve both halves."""
+
+    def integral(p: Flat, q: Flat) -> FloatArray:
+        found = singularities(p, q, union=True)
+        return 0.5 * (_integrate_block(p, q, kind, found) + _integrate_block(q, p, kind, found))
+
+    return _by_blocks(p, q, integral)

@@ -1,24 +1,30 @@
 """Adaptive Gauss-Kronrod quadrature in a component's standardised variable.
 
-Every integral of kldemo's core has the form ``∫ φ(z) F(z) dz`` on ``|z| <= 9``, in the
-variable ``z = (x - m_i) / s_i`` of one component (m_i, s_i) of a mixture: a *job*, one
-of many integrated at once (every component of every state of an animation). This module
-holds the rules, where the first panels go, and the one driver, :func:`integrate`, which
-bisects panels for all jobs at once until a stopping rule is satisfied.
+Every integral of kldemo's core is one of many *jobs* integrated at once (every state of
+an animation), each in the variable ``z = (x - m_i) / s_i`` of one component (m_i, s_i)
+of a mixture, on part of ``|z| <= 9``: for the fits, ``∫ φ(z) F(z) dz`` over the
+component's whole range; for the divergences, the integrand over the piece of the line
+that component owns (:mod:`kldemo.core.panels`). This module holds the rules, where the
+first panels go, and the one driver, :func:`integrate`, which bisects panels for all jobs
+at once until a stopping rule is satisfied.
 
 Rules
     21-point Gauss-Kronrod panels. QUADPACK's Kronrod rule embeds a 10-point Gauss rule
     (its odd nodes), and on the even nodes an 11-point interpolatory rule gives a second,
-    independent error indicator (:func:`error_estimate`).
+    independent error indicator (:func:`error_estimate`). The rules' sums are taken
+    node pair by node pair in a fixed order (:func:`rule_sums`), not by a BLAS product,
+    whose rounding depends on where a panel falls in its blocking: a state's values are
+    the same bits whatever other states share the call.
 
 Panels
-    The breakpoints are placed a priori (:func:`initial_panels`). With ``h`` quadratic in
-    ``z`` (the log of a weighted Gaussian), ``log(e^h_c + e^h_d)`` is analytic except
-    where ``h_c - h_d = ±iπ``, at the roots of a quadratic. For every pair of components
-    that both matter there, panels are graded geometrically towards the root's real part
-    ``x``, starting at 2.5 times its distance ``y`` from the real axis, so each panel keeps
-    these singularities outside a Bernstein ellipse of parameter 2.5 or more, where the
-    Kronrod rule's error falls like ``ρ^-32``. That resolves narrow spikes inside broad
+    Placed a priori (:func:`march_panels`). With ``h`` quadratic in ``z`` (the log of a
+    weighted Gaussian), ``log(e^h_c + e^h_d)`` is analytic except where
+    ``h_c - h_d = ±iπ``, at the roots of a quadratic. Each panel is as wide as keeps every
+    such singularity of a pair that matters there outside its Bernstein ellipse of
+    parameter 3, where the Kronrod rule's error falls like ``3^-32``, and no wider than
+    the panels of the base grid -9, -4, 0, 4, 9, which resolve φ itself: panels shrink
+    geometrically towards a singularity near the real axis and grow again beyond it,
+    however many singularities crowd a job. That resolves narrow spikes inside broad
     components and sharp switches between dominant components; ordinary jobs finish
     after the first pass.
 
@@ -39,7 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "HALF_RULES",
     "KRONROD",
+    "KRONROD_HALF",
     "NODES",
     "RULES",
     "Z_MAX",
@@ -50,6 +58,8 @@ __all__ = [
     "error_estimate",
     "initial_panels",
     "integrate",
+    "march_panels",
+    "rule_sums",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -109,17 +119,29 @@ _WL[0::2] = [
 NODES = np.concatenate([-_XK[:-1], _XK[::-1]])
 RULES = np.stack([np.concatenate([w[:-1], w[::-1]]) for w in (_WK, _WG, _WL)])
 KRONROD = RULES[0]
+_PAIRS = _XK.size - 1  # nodes ±x_k; the centre, 0, is node _PAIRS
+#: The rules' weights of the node pairs ±x_k, outermost first, then of the centre.
+HALF_RULES = np.stack([_WK, _WG, _WL])
+KRONROD_HALF = HALF_RULES[:1]
 
-Z_MAX = 9.0
-_BASE_GRID = np.array([-Z_MAX, -4.0, 0.0, 4.0, Z_MAX])  # resolves φ itself
-_BASE_SPACING = 2.0  # the panel size the base grid sets
-_SING_Y_MAX = 3.0  # singularities farther from the real axis do no harm
-_SING_Y_MIN = 1e-9  # nearer ones act as kinks; finer grading gains nothing
-_FIRST_STEP = 2.5  # first graded offset, in units of y
-_GRADING = 4.0  # ratio of successive graded offsets
-_GRADED_MAX = 4.0  # so that a base panel beyond starts 1/3 of its width away
-_MERGE = 0.3  # drop points nearer than this many panel sizes to a finer one
+Z_MAX = 9.0  # each component's range, in its own variable: 2e-19 of its mass beyond
+_SING_Y_MIN = 1e-9  # singularities nearer the axis act as kinks; finer grading gains nothing
 NEGLIGIBLE_LOG = -40.0  # a component this far below the mixture is invisible
+# Marched panels (march_panels) keep every singularity outside their Bernstein ellipse
+# of parameter RHO (where the Kronrod rule's error falls like RHO^-32, 5e-16 for 3) and
+# are at most 2 MAX_HALF_WIDTH wide, 4 where they reach into (-CENTRE, CENTRE): the
+# widths of the base grid -9, -4, 0, 4, 9 that resolves φ itself.  A singularity at
+# u + i y from a panel's left end allows a half-width of at least MAX_HALF_WIDTH if
+# u < -BIND_BEHIND, u > BIND_AHEAD or y > BIND_HEIGHT: only nearer ones bind.
+RHO = 3.0
+_ALPHA, _BETA = 0.5 * (RHO + 1.0 / RHO), 0.5 * (RHO - 1.0 / RHO)
+MAX_HALF_WIDTH = 2.5
+_CENTRE = 4.0
+BIND_BEHIND = MAX_HALF_WIDTH * (_ALPHA - 1.0)
+BIND_AHEAD = MAX_HALF_WIDTH * (_ALPHA + 1.0)
+BIND_HEIGHT = MAX_HALF_WIDTH * _BETA
+_MAX_MARCH = 10_000  # steps: far more than any valid input needs
+_PRUNE_MARGIN = 1e-9  # beyond BIND_BEHIND: far above the rounding of the half-widths
 CLIP = -100.0  # log-ratios below this add nothing (e^-100 = 4e-44)
 _EPS = np.finfo(float).eps
 
@@ -143,21 +165,18 @@ def component_params(
 
 
 def _singularities(
-    alpha: FloatArray,
-    beta: FloatArray,
-    kappa: FloatArray,
-    pairs: list[tuple[int, int]] | None = None,
-) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    """Singularities of log Σ_c exp(h_c) near the real axis, a pair at a time.
+    alpha: FloatArray, beta: FloatArray, kappa: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Singularities of log Σ_c exp(h_c) near the real axis, a pair at a time, in the
+    variable of each job.
 
     log(e^h_c + e^h_d) is singular where h_c - h_d = iπ (and at the conjugate):
     at the roots of A z^2 + 2 B z + C + 2πi = 0.  A root counts if both
-    components matter at its real part.  Returns (job, x, y) for each: its real
-    part and its distance from the real axis.  pairs limits the pairs looked
-    at (default: all).
+    components matter at its real part and it may bind a panel on |z| <= Z_MAX
+    (:func:`march_panels`).  Returns (job, x, y) for each: its real part and its
+    distance from the real axis.
     """
-    if pairs is None:
-        pairs = [(c, d) for c in range(kappa.shape[1]) for d in range(c + 1, kappa.shape[1])]
+    pairs = [(c, d) for c in range(kappa.shape[1]) for d in range(c + 1, kappa.shape[1])]
     alpha, beta, kappa = (np.ascontiguousarray(p.T) for p in (alpha, beta, kappa))
     roots, differences = [], []
     # Zero weights (kappa = -inf) give inf or nan roots, which are discarded.
@@ -178,7 +197,7 @@ def _singularities(
                 differences.append(-0.5 * ((a * x + 2.0 * b) * x + constant.real))
         roots = np.stack(roots) if roots else np.empty((0, alpha.shape[1]), complex)
         x, y = roots.real, np.abs(roots.imag)
-        candidate = (np.abs(x) < Z_MAX) & (y < _SING_Y_MAX)
+        candidate = (x > -Z_MAX - BIND_BEHIND) & (x < Z_MAX + BIND_AHEAD) & (y < BIND_HEIGHT)
         if len(kappa) == 2:  # min(h_c, h_d) - log(e^h_c + e^h_d) = -softplus(|h_c - h_d|)
             relevant = np.abs(np.array(differences)) < -NEGLIGIBLE_LOG
         else:  # a third component may hide the pair
@@ -197,70 +216,87 @@ def _singularities(
     return job, x[root, job], y[root, job]
 
 
-def _graded_points(
-    job: NDArray[np.intp],
-    x: FloatArray,
+def march_panels(
+    start: FloatArray,
+    end: FloatArray,
+    job: IntArray,
+    z: FloatArray,
     y: FloatArray,
-) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    """x and x ± FIRST_STEP y GRADING^k for offsets up to GRADED_MAX, with the
-    offset of each (0 for x itself): the panel size it sets."""
-    step = _FIRST_STEP * np.maximum(y, _SING_Y_MIN)
-    levels = np.ceil(np.log(_GRADED_MAX / step) / np.log(_GRADING) + 1e-9)
-    count = 1 + 2 * np.maximum(levels, 0).astype(np.intp)
-    owner = np.repeat(np.arange(x.size), count)
-    index = np.arange(owner.size) - (np.cumsum(count) - count)[owner]  # 0, 1, 2, ...
-    factor = np.concatenate([[0.0], _GRADING ** np.arange(count.max(initial=1) // 2)])
-    offset = step[owner] * factor[(index + 1) // 2]  # 0, s, s, 4s, 4s, ...
-    points = x[owner] + np.where(index % 2 == 1, -offset, offset)
-    inside = np.abs(points) < Z_MAX
-    return job[owner][inside], points[inside], offset[inside]
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Panels (left, right, job) from ``start[j]`` to ``end[j]`` of every job j, each as
+    wide as the singularities ``z[k] ± i y[k]`` of its job ``job[k]`` allow.
 
-
-def initial_panels(
-    params: tuple[FloatArray, ...],
-    union: bool = False,
-) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
-    """Flat panels (left, right, job): the base grid and the graded points.
-
-    params are the (alpha, beta, kappa) of a and of b.  With union, also the
-    singularities of log(a + b): the pairs of one component of a and one of b,
-    seen against both mixtures together.  Those are where a and b switch
-    dominance, which the integrands of JS, TV and Hellinger (functions of
-    a / (a + b)) feel, and KL's does not.
+    A panel [a, a + 2r] keeps a singularity at ``u = z - a`` and ``y`` outside its
+    Bernstein ellipse of parameter ρ (foci the panel's ends, semi-axes ``r α`` and
+    ``r β``, ``α, β = (ρ ± 1/ρ)/2``) when ``r <= (α √(u² + y²) - u) / β²``. Marching from
+    the left, each panel is the widest that every singularity and the base grid's widths
+    allow, so that towards a singularity near the axis panels shrink by 4 (for ρ = 3) and
+    beyond it grow by 4; a remainder of less than two widths is halved rather than left a
+    sliver. All jobs march at once, one panel per step.
     """
-    n_jobs = params[0].shape[0]
-    jobs, points = [np.repeat(np.arange(n_jobs), _BASE_GRID.size)], [np.tile(_BASE_GRID, n_jobs)]
-    # The panel size each point sets; the two ends are never dropped.
-    spacings = [np.tile(np.where(np.abs(_BASE_GRID) < Z_MAX, _BASE_SPACING, 0.0), n_jobs)]
-    found = [_singularities(*params[:3]), _singularities(*params[3:])]
-    if union:
-        n_a = params[2].shape[1]
-        cross = [(c, n_a + d) for c in range(n_a) for d in range(params[5].shape[1])]
-        found.append(
-            _singularities(
-                *(np.concatenate([params[k], params[k + 3]], axis=1) for k in range(3)), pairs=cross
-            )
+    order = np.lexsort((z, job))
+    job, z = job[order], z[order]
+    y2 = np.maximum(y[order], _SING_Y_MIN) ** 2
+    position = np.array(start, dtype=float)
+    running = end > start
+    active = np.flatnonzero(running)
+    half = np.empty(start.size)
+    lefts, rights, jobs = [], [], []
+    compressed = -1  # the active jobs when the singularities were last pruned
+    for step in range(_MAX_MARCH):
+        if not active.size:
+            break
+        here = position[active]
+        # the base grid's widths: 4 where a panel would reach into (-4, 4), else 5
+        half[active] = np.where(
+            (here >= _CENTRE) | (here <= -_CENTRE - 2.0 * MAX_HALF_WIDTH),
+            MAX_HALF_WIDTH,
+            0.5 * _CENTRE,
         )
-    for singularities in found:
-        for array, new in zip(
-            (jobs, points, spacings), _graded_points(*singularities), strict=True
-        ):
-            array.append(new)
-    job, z, spacing = (np.concatenate(v) for v in (jobs, points, spacings))
-    order = np.argsort(job * (4.0 * Z_MAX) + z, kind="stable")  # a fast combined key
-    job, z, spacing = job[order], z[order], spacing[order]
-    if np.any((job[1:] == job[:-1]) & (z[1:] < z[:-1])):  # the key was too coarse
-        order = np.lexsort((z, job))
-        job, z, spacing = job[order], z[order], spacing[order]
-    # A point nearer than MERGE of its own panel size to a neighbour that sets
-    # finer panels only adds a sliver: drop it (on a tie, the right one).
-    same, gap = job[1:] == job[:-1], z[1:] - z[:-1]
-    drop = np.zeros(z.size, dtype=bool)
-    drop[1:] |= same & (spacing[:-1] <= spacing[1:]) & (gap < _MERGE * spacing[1:])
-    drop[:-1] |= same & (spacing[1:] < spacing[:-1]) & (gap < _MERGE * spacing[:-1])
-    job, z = job[~drop], z[~drop]
-    panel = (job[1:] == job[:-1]) & (z[1:] > z[:-1])
-    return z[:-1][panel], z[1:][panel], job[:-1][panel]
+        if 2 * active.size < compressed or compressed < 0:
+            # Drop the singularities of finished jobs and those passed for good. When
+            # that happens depends on the other jobs, so it must change nothing: a
+            # singularity BIND_BEHIND + m behind allows a half-width of at least
+            # MAX_HALF_WIDTH + 1.5 m, which the margin keeps clear of rounding.
+            alive = running[job] & (z - position[job] > -BIND_BEHIND - _PRUNE_MARGIN)
+            job, z, y2 = job[alive], z[alive], y2[alive]
+            first = np.flatnonzero(np.concatenate([[True], job[1:] != job[:-1]])[: job.size])
+            owners, compressed = job[first], active.size
+        if job.size:
+            u = z - position[job]
+            allowed = np.sqrt(u * u + y2)
+            allowed *= _ALPHA
+            allowed -= u
+            limit = np.minimum.reduceat(allowed, first)
+            limit *= 1.0 / (_BETA * _BETA)
+            half[owners] = np.minimum(limit, half[owners])
+        width = 2.0 * half[active]
+        remaining = end[active] - here
+        right = np.where(
+            (remaining <= width) | (step == _MAX_MARCH - 1),
+            end[active],
+            here + np.minimum(width, 0.5 * remaining),
+        )
+        lefts.append(here)
+        rights.append(right)
+        jobs.append(active)
+        position[active] = right
+        finished = right >= end[active]
+        running[active[finished]] = False
+        active = active[~finished]
+    if not lefts:
+        return np.empty(0), np.empty(0), np.empty(0, dtype=np.intp)
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(jobs)
+
+
+def initial_panels(params: tuple[FloatArray, ...]) -> tuple[FloatArray, FloatArray, IntArray]:
+    """First panels (left, right, job) of every job on ``|z| <= Z_MAX``, as wide as the
+    singularities of log a and log b allow (:func:`march_panels`); params are the
+    (alpha, beta, kappa) of a and of b seen from each job (:func:`component_params`)."""
+    found = [_singularities(*params[:3]), _singularities(*params[3:])]
+    job, z, y = (np.concatenate(v) for v in zip(*found, strict=True))
+    edge = np.full(params[0].shape[0], Z_MAX)
+    return march_panels(-edge, edge, job, z, y)
 
 
 def error_estimate(values: FloatArray, absolute: FloatArray) -> FloatArray:
@@ -340,10 +376,13 @@ def integrate(
     Parameters
     ----------
     left, right, job
-        The first panels (:func:`initial_panels`): their ends in z and their jobs.
+        The first panels (:func:`march_panels`, :func:`initial_panels`): their ends in
+        z and their jobs.
     integrand
         ``e^(-z²/2) F`` (the standard normal density but for its constant, which is
-        applied here), scalar or of any shape (...) per point.
+        applied here), scalar or of any shape (...) per point: for a divergence,
+        ``e^(log a) g(f)`` with ``log a`` the scaled log density of a in the job's
+        variable, so that ``F = e^(log a + z²/2) g(f)``.
     rule
         Decides, after each round, which panels are bisected and which jobs are done.
     groups, group, weight
@@ -385,24 +424,68 @@ def _rows(values: FloatArray) -> FloatArray:
 def _evaluate(
     left: FloatArray, right: FloatArray, job: IntArray, integrand: Integrand, chunk: int | None
 ) -> Panels:
-    """The panels' Kronrod values, error estimates and ∫|integrand|, a chunk at a time."""
+    """The panels' Kronrod values, error estimates and ∫|integrand|: the integrand a chunk
+    at a time, its node pairs folded (:func:`_fold`), then the rules for all at once."""
     chunk = max(1, chunk or left.size)
-    values, absolute = None, None
+    folded, folded_absolute = None, None
     for start in range(0, left.size, chunk):
         part = slice(start, start + chunk)
         half = 0.5 * (right[part] - left[part])
         z = np.multiply(NODES[:, None], half)
         z += 0.5 * (right[part] + left[part])
         g = integrand(z, job[part])
-        if values is None:
-            values = np.empty((len(RULES), *g.shape[:-2], left.size))
-            absolute = np.empty((*g.shape[:-2], left.size))
-        scale = half / np.sqrt(2.0 * np.pi)
-        np.multiply(np.moveaxis(RULES @ g, -2, 0), scale, out=values[..., part])
-        absolute[..., part] = (KRONROD @ np.abs(g, out=g)) * scale
-    if values is None:
-        values, absolute = np.empty((len(RULES), 0)), np.empty(0)
+        if folded is None:
+            folded = np.empty((_PAIRS + 1, *g.shape[:-2], left.size))
+            folded_absolute = np.empty(folded.shape)
+        _fold(g, -2, out=folded[..., part])
+        _fold(np.abs(g, out=g), -2, out=folded_absolute[..., part])
+    if folded is None:
+        return Panels(left, right, job, *(np.empty(0),) * 3)
+    scale = 0.5 * (right - left) / np.sqrt(2.0 * np.pi)
+    values = _weighted_sums(folded, HALF_RULES)
+    values *= scale
+    absolute = _weighted_sums(folded_absolute, KRONROD_HALF)[0]
+    absolute *= scale
     return Panels(left, right, job, values[0], error_estimate(values, absolute), absolute)
+
+
+def rule_sums(g: FloatArray, rules: FloatArray = HALF_RULES, axis: int = -1) -> FloatArray:
+    """``Σ_k w_rk g_k`` over the 21 nodes k of g's ``axis``, for each rule r: rules holds
+    the weights (r, 11) of the node pairs ±x_k and, last, of the centre
+    (:data:`HALF_RULES`, :data:`KRONROD_HALF`); shaped (r, ...) with g's other axes.
+
+    Unlike a BLAS product, whose summation order follows its blocking, every sum takes
+    the same operations in the same order wherever it lies in g and however large g is:
+    a panel's value, and with it a state's, cannot change with the other states of a
+    call.
+    """
+    return _weighted_sums(_fold(g, axis), rules)
+
+
+def _fold(g: FloatArray, axis: int, out: FloatArray | None = None) -> FloatArray:
+    """g's 21 nodes along ``axis`` folded into 11: node k plus its mirror ``-x_k``, for
+    the pairs from the outermost in, then the centre; shaped (11, ...) with the other
+    axes."""
+    g = np.moveaxis(g, axis, 0)
+    if out is None:
+        out = np.empty((_PAIRS + 1, *g.shape[1:]))
+    np.add(g[:_PAIRS], g[:_PAIRS:-1], out=out[:_PAIRS])
+    out[_PAIRS] = g[_PAIRS]
+    return out
+
+
+def _weighted_sums(folded: FloatArray, rules: FloatArray) -> FloatArray:
+    """``Σ_k w_rk folded_k`` for each rule r (rules (r, 11)), shaped (r, ...): term by term
+    in the order of k, skipping the rule's zero weights, each step one elementwise
+    operation on whole arrays, so that each sum's rounding is its own."""
+    out = np.empty((rules.shape[0], *folded.shape[1:]))
+    term = np.empty(folded.shape[1:])
+    for total, weights in zip(out, rules, strict=True):
+        first, *rest = np.flatnonzero(weights)
+        np.multiply(folded[first], weights[first], out=total)
+        for k in rest:
+            total += np.multiply(folded[k], weights[k], out=term)
+    return out
 
 
 class StateTolerance:
