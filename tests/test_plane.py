@@ -419,3 +419,21 @@ def test_reverse_diagonal_fit_of_a_gaussian_ends_at_conditional_variances() -> N
     np.testing.assert_allclose(result.x[:2], p.means[0], atol=1e-8)
     full = reverse_gaussian_optimum_for_gaussian(p, "full")
     assert np.array_equal(full.covs, p.covs) and np.array_equal(full.means, p.means)
+
+
+@pytest.mark.parametrize("name", ["forward", "reverse", "js", "tv", "hellinger"])
+def test_a_states_value_does_not_depend_on_its_batch(name):
+    """Bit for bit: render segments are keyed by their frames' numbers."""
+    rng = np.random.default_rng(5)
+    n = 6
+    a, c = rng.uniform(0.3, 2, (2, n, 2))
+    b = rng.uniform(-0.5, 0.5, (n, 2)) * np.sqrt(a * c)
+    covs = np.stack([np.stack([a, b], -1), np.stack([b, c], -1)], -2)
+    p = PlaneMixture(np.full((n, 2), 0.5), rng.normal(0, 2, (n, 2, 2)), covs)
+    q = PlaneMixture(np.ones((n, 1)), rng.normal(0, 2, (n, 1, 2)), covs[:, :1])
+    together = divergence_values(p, q, [name])[name]
+    alone = [
+        divergence_values(p.take(slice(i, i + 1)), q.take(slice(i, i + 1)), [name])[name]
+        for i in range(n)
+    ]
+    assert np.array_equal(together, np.concatenate(alone))

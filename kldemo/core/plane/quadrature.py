@@ -40,7 +40,7 @@ from kldemo.core.plane.gaussians import (
     gaussian_hellinger2,
     gaussian_kl,
 )
-from kldemo.core.quadrature import KRONROD as _KRONROD
+from kldemo.core.quadrature import HALF_RULES, KRONROD_HALF, rule_sums
 from kldemo.core.quadrature import NODES as _NODES
 from kldemo.core.quadrature import RULES as _RULES
 
@@ -268,9 +268,11 @@ def _errors(
     half = 0.5 * (panels.hi - panels.lo)
     u = 0.5 * (panels.hi + panels.lo)[:, None] + half[:, None] * _NODES
     weight = np.exp(-u) * half[:, None]
-    values = (weight * panels.mean) @ _RULES.T  # (panel, 3)
-    magnitude = (weight * panels.magnitude) @ _KRONROD
-    angular = (weight * np.abs(panels.mean - panels.half)) @ _KRONROD
+    # Node by node in a fixed order, not by a BLAS product (whose summation order follows
+    # its blocking): a panel's value, and so a state's, never depends on the other states.
+    values = rule_sums(weight * panels.mean, HALF_RULES).T  # (panel, 3)
+    magnitude = rule_sums(weight * panels.magnitude, KRONROD_HALF)[0]
+    angular = rule_sums(weight * np.abs(panels.mean - panels.half), KRONROD_HALF)[0]
     scale = np.maximum(magnitude, 1e-300)
     gauss = np.minimum(np.abs(values[:, 0] - values[:, 1]) / scale, 1.0)
     if analytic:
@@ -323,9 +325,16 @@ def _integrate(a: tuple, b: tuple, kind: str) -> FloatArray:
         split = worst & ~double & (panels.hi - panels.lo > 1e-9 * np.maximum(panels.hi, 1.0))
         if not (double.any() or split.any()):
             break
-        # Doubling and bisection alternate rounds, so that each round is one kind.
-        if split.any() and double.any() and _ % 2 == 0:
+        # Doubling (even rounds) and bisection (odd rounds) alternate, so that each round
+        # is one kind; by the round's parity alone, so that a state's refinements, and so
+        # its value, never depend on what the other states of the call need.
+        if _ % 2 == 0:
             split[:] = False
+        else:
+            double[:] = False
+        if not (double.any() or split.any()):
+            index, new = np.zeros(0, dtype=np.intp), False  # nothing of this kind: next round
+            continue
         if split.any():
             middle = 0.5 * (panels.lo[split] + panels.hi[split])
             keep = ~split
