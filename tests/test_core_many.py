@@ -355,6 +355,7 @@ def assert_kl_close(value, reference):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 40-digit references: about 35 s; CI runs it (-m slow)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_divergences_against_mpmath(name):
     p, q = CASES[name]

@@ -367,6 +367,7 @@ def test_gradients_against_finite_differences(direction: str) -> None:
     np.testing.assert_allclose(_flat(gradient(p, _q(x))), numeric, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow  # about 13 s; tests/test_plane_fit.py checks the fits' ends in the default run
 def test_reverse_fit_from_one_mode_ends_at_a_stationary_point() -> None:
     p = PlaneMixture([0.5, 0.5], [[-2.5, 0], [2.5, 0.5]], [cov(0.7, 0.7, 0), cov(0.8, 0.6, 0.3)])
 
