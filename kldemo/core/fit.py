@@ -55,6 +55,7 @@ import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -110,16 +111,7 @@ class FitPath:
 
     def warning(self) -> str | None:
         """Why the end may not be a local minimum, for the user; None when it is."""
-        if self.converged:
-            return None
-        if not self.left_saddles:
-            return (
-                f"fit: {self.direction} stopped on a saddle it could not leave "
-                f"(gradient {self.gradient:.1g} left)"
-            )
-        return (
-            f"fit: {self.direction} stopped before converging (gradient {self.gradient:.1g} left)"
-        )
+        return stop_warning(self)
 
     @property
     def length(self) -> float:
@@ -155,6 +147,20 @@ class FitPath:
             )
             arrays.append(value.reshape((*e.shape, k)))
         return Mixture(*arrays)
+
+
+def stop_warning(path: FitPath | Any) -> str | None:
+    """Why a fit's path (on the line or in the plane) may not end at a local minimum,
+    worded for the user from its ``direction``, ``converged``, ``left_saddles`` and
+    ``gradient``; None when it does."""
+    if path.converged:
+        return None
+    if not path.left_saddles:
+        return (
+            f"fit: {path.direction} stopped on a saddle it could not leave "
+            f"(gradient {path.gradient:.1g} left)"
+        )
+    return f"fit: {path.direction} stopped before converging (gradient {path.gradient:.1g} left)"
 
 
 def fit_path(

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kldemo.core.fit import stop_warning
 from kldemo.core.plane.fits import family_name as _family
 from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
 from kldemo.core.plane.objective import (
@@ -294,16 +295,7 @@ class PlaneFitPath:
 
     def warning(self) -> str | None:
         """Why the end may not be a local minimum, for the user; None when it is."""
-        if self.converged:
-            return None
-        if not self.left_saddles:
-            return (
-                f"fit: {self.direction} stopped on a saddle it could not leave "
-                f"(gradient {self.gradient:.1g} left)"
-            )
-        return (
-            f"fit: {self.direction} stopped before converging (gradient {self.gradient:.1g} left)"
-        )
+        return stop_warning(self)
 
     @property
     def length(self) -> float:
