@@ -93,6 +93,11 @@ class Timeline:
     def from_config(cls, config: ConfigSpec, data: SampledP | None = None) -> Timeline:
         """The timeline of a checked config; ``data`` is p's samples and estimate where the
         config gives p as data (:attr:`kldemo.config.LoadedConfig.data`)."""
+        if config.p.samples is not None and data is None:
+            raise ValueError(
+                "p is given by samples: pass its data (LoadedConfig.data), or use "
+                "kldemo.timeline.load, which reads it"
+            )
         dims = data.estimate.dims if data is not None else config.p.dims()
         kind = PlaneMixture if dims == 2 else Mixture
         first_p = data.estimate.mixture() if data is not None else kind.of(config.p.given())
