@@ -29,7 +29,42 @@ from .text import GlyphNumber, GlyphSet
 __all__ = ["DensityAxes", "DensityCurve"]
 
 
-class DensityAxes(VGroup):
+class PlotFrame(VGroup):
+    """Axes whose plot rectangle runs between two marker points ``_lo`` and ``_hi`` (moved
+    with the group) over ``x_range`` and ``y_range``: the data-to-scene map both kinds of
+    kldemo's axes share, the line's (:class:`DensityAxes`) and the plane's."""
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``origin, ex, ey`` with ``c2p(x, y) = origin + x ex + y ey``."""
+        lo, hi = self._lo.points[0], self._hi.points[0]
+        (x0, x1, _), (y0, y1, _) = self.x_range, self.y_range
+        ex = np.array([(hi[0] - lo[0]) / (x1 - x0), 0.0, 0.0])
+        ey = np.array([0.0, (hi[1] - lo[1]) / (y1 - y0), 0.0])
+        origin = lo - x0 * ex - y0 * ey
+        return origin, ex, ey
+
+    def coords_to_point(self, x, y) -> np.ndarray:
+        """Scene points of data coordinates (scalars or arrays), shape ``(..., 3)``."""
+        origin, ex, ey = self.affine()
+        x = np.asarray(x, dtype=float)[..., None]
+        y = np.asarray(y, dtype=float)[..., None]
+        return origin + x * ex + y * ey
+
+    def c2p(self, x, y) -> np.ndarray:
+        return self.coords_to_point(x, y)
+
+    @property
+    def plot_corner(self) -> np.ndarray:
+        """The lower-left corner of the plot rectangle, a scene point (a copy)."""
+        return self._lo.points[0].copy()
+
+    def plot_box(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` of the plot rectangle in scene units."""
+        lo, hi = self._lo.points[0], self._hi.points[0]
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+class DensityAxes(PlotFrame):
     """Axes for densities: the y-axis on the left edge, the x-axis at y = 0 (or the bottom).
 
     Ticks fall on multiples of a 1-2-5 step (chosen so that labels do not crowd), with
@@ -98,34 +133,6 @@ class DensityAxes(VGroup):
             label.shift(self.c2p(x0, y) + (tick + buff) * LEFT + digit_height / 2 * DOWN)
             self.y_labels.add(label)
         self.add(self.x_axis, self.y_axis, self.ticks, self.x_labels, self.y_labels)
-
-    def affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``origin, ex, ey`` with ``c2p(x, y) = origin + x ex + y ey``."""
-        lo, hi = self._lo.points[0], self._hi.points[0]
-        (x0, x1, _), (y0, y1, _) = self.x_range, self.y_range
-        ex = np.array([(hi[0] - lo[0]) / (x1 - x0), 0.0, 0.0])
-        ey = np.array([0.0, (hi[1] - lo[1]) / (y1 - y0), 0.0])
-        origin = lo - x0 * ex - y0 * ey
-        return origin, ex, ey
-
-    def coords_to_point(self, x, y) -> np.ndarray:
-        """Scene points of data coordinates (scalars or arrays), shape ``(..., 3)``."""
-        origin, ex, ey = self.affine()
-        x = np.asarray(x, dtype=float)[..., None]
-        y = np.asarray(y, dtype=float)[..., None]
-        return origin + x * ex + y * ey
-
-    c2p = coords_to_point
-
-    @property
-    def plot_corner(self) -> np.ndarray:
-        """The lower-left corner of the plot rectangle, a scene point (a copy)."""
-        return self._lo.points[0].copy()
-
-    def plot_box(self) -> tuple[float, float, float, float]:
-        """``(left, bottom, right, top)`` of the plot rectangle in scene units."""
-        lo, hi = self._lo.points[0], self._hi.points[0]
-        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 class DensityCurve(VMobject):

@@ -29,6 +29,7 @@ from manim import (
     VMobject,
 )
 
+from .axes import PlotFrame
 from .contours import Paths
 from .dimensions import TICK_LABEL_GAP, TICK_LENGTH
 from .numbers import format_tick, tick_values
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class PlaneAxes(VGroup):
+class PlaneAxes(PlotFrame):
     """The view's rectangle at equal scale, ticked every ``step`` on its bottom and left
     edges with numbers drawn from a :class:`GlyphSet`.
 
@@ -93,36 +94,9 @@ class PlaneAxes(VGroup):
             self.y_labels.add(label)
         self.add(self.frame, self.ticks, self.x_labels, self.y_labels)
 
-    def affine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``origin, ex, ey`` with ``c2p(x, y) = origin + x ex + y ey`` (|ex| = |ey|)."""
-        lo, hi = self._lo.points[0], self._hi.points[0]
-        (x0, x1, _), (y0, y1, _) = self.x_range, self.y_range
-        ex = np.array([(hi[0] - lo[0]) / (x1 - x0), 0.0, 0.0])
-        ey = np.array([0.0, (hi[1] - lo[1]) / (y1 - y0), 0.0])
-        return lo - x0 * ex - y0 * ey, ex, ey
-
-    def coords_to_point(self, x, y) -> np.ndarray:
-        """Scene points of plane coordinates (scalars or arrays), shape ``(..., 3)``."""
-        origin, ex, ey = self.affine()
-        x = np.asarray(x, dtype=float)[..., None]
-        y = np.asarray(y, dtype=float)[..., None]
-        return origin + x * ex + y * ey
-
-    c2p = coords_to_point
-
     def to_scene(self, points: np.ndarray) -> np.ndarray:
         """Plane points (N, 2) as scene points (N, 3)."""
         return self.c2p(points[:, 0], points[:, 1])
-
-    @property
-    def plot_corner(self) -> np.ndarray:
-        """The lower-left corner of the plot rectangle, a scene point (a copy)."""
-        return self._lo.points[0].copy()
-
-    def plot_box(self) -> tuple[float, float, float, float]:
-        """``(left, bottom, right, top)`` of the plot rectangle in scene units."""
-        lo, hi = self._lo.points[0], self._hi.points[0]
-        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 def paths_points(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -121,16 +121,7 @@ class FitPath:
         e = np.clip(np.asarray(e, dtype=float), 0.0, 1.0)
         k = self.start.means.shape[-1]
         flat = e.reshape(-1)
-        if self.length > 0 and len(self.arc) > 1:
-            target = flat * self.length
-            index = np.clip(
-                np.searchsorted(self.arc, target, side="right") - 1, 0, len(self.arc) - 2
-            )
-            span = self.arc[index + 1] - self.arc[index]
-            fraction = np.clip((target - self.arc[index]) / span, 0.0, 1.0)[:, None]
-            u = self.vertices[index] + fraction * (self.vertices[index + 1] - self.vertices[index])
-        else:
-            u = np.repeat(self.vertices[-1:], flat.size, axis=0)
+        u = polyline_at(self.vertices, self.arc, flat)
         alive = self.start.weights > 0
         logits = np.where(alive, u[:, :k], -np.inf)
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -147,6 +138,20 @@ class FitPath:
             )
             arrays.append(value.reshape((*e.shape, k)))
         return Mixture(*arrays)
+
+
+def polyline_at(vertices: FloatArray, arc: FloatArray, e: FloatArray) -> FloatArray:
+    """The points a fraction ``e`` (a flat array, in [0, 1]) of the way along a polyline
+    (``vertices`` (N, d), ``arc`` its cumulative length), interpolated linearly; the last
+    vertex where the path has no length. A fit path's pace, on the line or in the plane."""
+    length = float(arc[-1])
+    if not (length > 0 and len(arc) > 1):
+        return np.repeat(vertices[-1:], e.size, axis=0)
+    target = e * length
+    index = np.clip(np.searchsorted(arc, target, side="right") - 1, 0, len(arc) - 2)
+    span = arc[index + 1] - arc[index]
+    fraction = np.clip((target - arc[index]) / span, 0.0, 1.0)[:, None]
+    return vertices[index] + fraction * (vertices[index + 1] - vertices[index])
 
 
 def stop_warning(path: FitPath | Any) -> str | None:

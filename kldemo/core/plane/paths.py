@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kldemo.core.fit import stop_warning
+from kldemo.core.fit import polyline_at, stop_warning
 from kldemo.core.plane.fits import family_name as _family
 from kldemo.core.plane.gaussians import FloatArray, PlaneMixture
 from kldemo.core.plane.objective import (
@@ -304,18 +304,7 @@ class PlaneFitPath:
     def at(self, e: ArrayLike) -> PlaneMixture:
         e = np.clip(np.asarray(e, dtype=float), 0.0, 1.0)
         flat = e.reshape(-1)
-        if self.length > 0 and len(self.arc) > 1:
-            target = flat * self.length
-            index = np.clip(
-                np.searchsorted(self.arc, target, side="right") - 1, 0, len(self.arc) - 2
-            )
-            span = self.arc[index + 1] - self.arc[index]
-            fraction = np.clip((target - self.arc[index]) / span, 0.0, 1.0)[:, None]
-            theta = self.vertices[index] + fraction * (
-                self.vertices[index + 1] - self.vertices[index]
-            )
-        else:
-            theta = np.repeat(self.vertices[-1:], flat.size, axis=0)
+        theta = polyline_at(self.vertices, self.arc, flat)
         mean, cov = gaussian_of(theta)
         start_mean, start_cov = self.start.means[0], self.start.covs[0]
         if "means" not in self.optimize:
